@@ -1,0 +1,85 @@
+# sluice: plain Makefile. `make` builds build/sluice; see README.md for the rest.
+VERSION   := 0.1.0
+BUILD     ?= build
+CC        ?= cc
+WERROR    ?= 1
+OPT       ?= -O2 -g
+SANITIZE  ?=
+
+WARN := -std=gnu11 -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Wshadow -Wpointer-arith -Wcast-qual -Wundef -Wwrite-strings -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKGS      := libpci
+CPPFLAGS  += -I. -D_GNU_SOURCE -DSLUICE_VERSION='"$(VERSION)"'
+CFLAGS    += $(OPT) $(WARN) $(SANITIZE) -MMD -MP
+LDFLAGS   += $(SANITIZE)
+LDLIBS    += -lpthread
+
+MODULES   := vmm vfio iommu irqremap sriov sandbox
+LIB_SRC   := $(filter-out vmm/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/vmm/main.o
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+TOOLS_SRC := $(wildcard tests/tools/*.c)
+TOOLS_BIN := $(TOOLS_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+SETUP     := $(BUILD)/.setup-done
+
+.PHONY: all unit asan ubsan test demo bed clean setup
+all: $(BUILD)/sluice $(TOOLS_BIN)
+
+# Every target that needs packages runs the (idempotent, stamped) setup first.
+$(SETUP): scripts/setup
+	@scripts/setup
+	@mkdir -p $(@D) && touch $@
+setup: $(SETUP)
+
+$(BUILD)/obj/%.o: %.c | $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sluice: $(MAIN_OBJ) $(BUILD)/libsluice.a
+	$(CC) $(LDFLAGS) -o $@ $^ $$(pkg-config --libs $(PKGS)) $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libsluice.a | $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) \
+		$$(pkg-config --libs cmocka $(PKGS)) $(LDLIBS)
+
+# Small programs the test bed runs inside L1 (static, so they need no libraries there).
+$(BUILD)/tools/%: tests/tools/%.c | $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $<
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit $(UNIT_BIN)
+
+asan:
+	$(MAKE) BUILD=$(BUILD)/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
+ubsan:
+	$(MAKE) BUILD=$(BUILD)/ubsan OPT="-O1 -g" \
+		SANITIZE="-fsanitize=undefined -fno-sanitize-recover=all" unit
+
+# Unit tests, then every test-bed scenario; ends with "N passed, N failed".
+test: all $(UNIT_BIN)
+	@scripts/run-tests
+
+bed: all
+	@scripts/testbed $(SCENARIO)
+
+demo: all
+	@scripts/demo
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/asan $(BUILD)/ubsan \
+		$(BUILD)/sluice $(BUILD)/libsluice.a
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

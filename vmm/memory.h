@@ -1,0 +1,43 @@
+/*
+ * sluice: guest RAM. One memfd (or hugetlbfs file) backs all of it; it is
+ * split around the 32-bit hole (vmm/layout.h) into at most two regions.
+ */
+#ifndef SLUICE_MEMORY_H
+#define SLUICE_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t fd_offset;
+	uint8_t *hva;
+};
+
+struct guest_mem {
+	struct mem_region region[2];
+	unsigned nr_regions;
+	uint64_t size;		/* total RAM */
+	int fd;			/* -1 for a plain buffer (unit tests) */
+	bool hugepages;
+};
+
+/*
+ * Describe RAM of @size bytes backed by the host mapping @base (contiguous,
+ * @size bytes): regions below and above the hole. No allocation.
+ */
+void guest_mem_layout(struct guest_mem *m, uint8_t *base, uint64_t size);
+
+/*
+ * Host pointer for [gpa, gpa + len) when it lies wholly inside one RAM
+ * region, else NULL. Overflow-safe: guest-supplied addresses go through here.
+ */
+void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Allocate guest RAM from a memfd (or hugetlbfs); 0 or -errno. */
+int guest_mem_alloc(struct guest_mem *m, uint64_t size, bool hugepages);
+void guest_mem_free(struct guest_mem *m);
+
+#endif
