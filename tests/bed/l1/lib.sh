@@ -1,0 +1,62 @@
+# tests/bed/l1/lib.sh: check helpers for scenarios running inside L1 (busybox sh).
+# Every check prints one marker line to the console and to the results channel:
+#   @@SLUICE check PASS <name>
+#   @@SLUICE check FAIL <name> <why>
+# The host (scripts/testbed) parses the results channel.
+
+: "${res:=/dev/ttyS1}"
+
+bed_mark() {
+	echo "@@SLUICE $*"
+	echo "@@SLUICE $*" > "$res"
+}
+bed_begin() { bed_mark "begin $1"; BED_T0=$(cut -d' ' -f1 /proc/uptime); }
+bed_end() { bed_mark "end"; }
+pass() { bed_mark "check PASS $1"; }
+fail() { bed_mark "check FAIL $1 ${2:-}"; }
+# A number the host prints with the results: metric NAME VALUE UNIT
+metric() { bed_mark "metric $1 $2 ${3:-}"; }
+
+# check NAME CMD...: pass when CMD exits 0; on failure its output is shown.
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
+}
+
+# check_not NAME CMD...: pass when CMD fails.
+check_not() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then fail "$name" "'$*' succeeded"; else pass "$name"; fi
+}
+
+# expect_status NAME WANT CMD...: pass when CMD exits with status WANT.
+expect_status() {
+	local name=$1 want=$2 rc; shift 2
+	"$@" > /tmp/expect.out 2>&1; rc=$?
+	if [ "$rc" = "$want" ]; then pass "$name"
+	else fail "$name" "exit $rc, want $want: $(tail -n 3 /tmp/expect.out | tr '\n' ' ')"; fi
+}
+
+# wait_for SECONDS CMD...: poll until CMD succeeds; non-zero on timeout.
+wait_for() {
+	local n=$(($1 * 10)); shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		usleep 100000; n=$((n - 1))
+	done
+	return 1
+}
+
+# sysfs helpers for the igb PF (the test bed's SR-IOV NIC).
+bed_pf() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10c9 ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+bed_pf_netdev() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n1; }
+bed_driver() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+bed_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
+
+dmesg_has() { dmesg | grep -q "$1"; }
