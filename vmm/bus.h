@@ -25,7 +25,8 @@ struct bus_range {
 	uint64_t len;
 	bus_io_fn fn;
 	void *opaque;
-	const char *name;	/* for messages: "com1", "0000:00:02.0 BAR0" */
+	const char *name;	/* for messages: "com1", "0000:00:02.0 BAR0"; borrowed,
+				 * must outlive the registration */
 };
 
 struct bus {
@@ -46,7 +47,8 @@ int bus_unregister(struct bus *b, uint64_t base);
 
 /*
  * Dispatch an access that starts at @addr. 0, or -ENOENT when no range holds
- * [addr, addr + len) wholly (reads then see all-ones, writes are dropped).
+ * [addr, addr + len) wholly (reads then see all-ones: bus_access fills @data;
+ * writes are dropped).
  */
 int bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
 
