@@ -1,0 +1,49 @@
+/*
+ * sluice: the guest's ACPI tables (ACPI 6.4), built once into the region at
+ * LAYOUT_ACPI: RSDP, FACS, DSDT, FADT, MADT, MCFG and XSDT. The machine they
+ * describe is a PC with KVM's in-kernel PIC, PIT and IOAPIC, one PCIe host
+ * bridge (ECAM bus 0), COM1, pvpanic and the PM1a/reset ports of vmm/layout.h.
+ */
+#ifndef SLUICE_ACPI_H
+#define SLUICE_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ACPI_MAX_CPUS		255	/* xAPIC IDs 0-254; 255 is broadcast */
+#define ACPI_OEM_ID		"SLUICE"
+#define ACPI_OEM_TABLE_ID	"SLUICEVM"
+
+/* System Description Table Header, ACPI 6.4 §5.2.6 */
+struct acpi_table_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	char creator_id[4];
+	uint32_t creator_revision;
+} __attribute__((packed));
+
+struct acpi_config {
+	unsigned nr_cpus;	/* 1..ACPI_MAX_CPUS: APIC ID = processor UID = index */
+	uint64_t mmio64_base;	/* PCI 64-bit MMIO window; no window if size is 0 */
+	uint64_t mmio64_size;
+};
+
+/* Sum of @len bytes modulo 256: 0 for a table with a valid checksum. */
+uint8_t acpi_checksum(const void *p, size_t len);
+
+/*
+ * Write the tables into @buf (@len bytes), which the guest sees at @gpa, and
+ * return the RSDP's guest address (always @gpa) in @rsdp_gpa if not NULL.
+ * @gpa must be 64-byte aligned (FACS, §5.2.10) and the tables below 4 GiB.
+ * Returns 0, -EINVAL for a bad config or address, or -ENOSPC when @len is too
+ * small; never writes past @buf + @len.
+ */
+int acpi_build(void *buf, size_t len, uint64_t gpa, const struct acpi_config *cfg,
+	       uint64_t *rsdp_gpa);
+
+#endif
