@@ -4,6 +4,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/log.h"
+#include "vmm/run.h"
 
 struct subcommand {
 	const char *name;
@@ -15,6 +16,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
+	{ "run", "boot a Linux guest", cmd_run },
 	{ "help", "show this help", cmd_help },
 	{ "version", "print sluice's version", cmd_version },
 };

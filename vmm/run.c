@@ -1,0 +1,335 @@
+/* sluice: `sluice run`: check, create, load, run, tear down. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/acpi.h"
+#include "vmm/boot.h"
+#include "vmm/cli.h"
+#include "vmm/layout.h"
+#include "vmm/log.h"
+#include "vmm/run.h"
+#include "vmm/term.h"
+#include "vmm/vm.h"
+
+struct file_map {
+	void *p;
+	size_t len;
+};
+
+/* Map a whole file read-only; 0 or -errno with a message naming it. */
+static int map_file(const char *path, const char *what, struct file_map *f)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	f->p = NULL;
+	f->len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s %s: %s: give the path of an existing, readable file", what, path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		pr_err("%s %s: not a regular, non-empty file", what, path);
+		err = -EINVAL;
+		goto out_close;
+	}
+	f->len = (size_t)st.st_size;
+	f->p = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (f->p == MAP_FAILED) {
+		err = -errno;
+		pr_err("%s %s: mmap: %s", what, path, strerror(errno));
+		f->p = NULL;
+	}
+out_close:
+	close(fd);
+	return err;
+}
+
+static void unmap_file(struct file_map *f)
+{
+	if (f->p)
+		munmap(f->p, f->len);
+	f->p = NULL;
+}
+
+static uint64_t meminfo_kib(const char *key)
+{
+	char line[128];
+	unsigned long long v = 0;
+	size_t klen = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':' &&
+		    sscanf(line + klen + 1, "%llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int kvm_open_checked(void)
+{
+	int fd = vm_kvm_open();
+
+	if (fd == -ENOENT)
+		pr_err("/dev/kvm does not exist: load kvm-intel or kvm-amd, and enable virtualization in the firmware");
+	else if (fd == -EACCES || fd == -EPERM)
+		pr_err("/dev/kvm: permission denied: run as root or join the group that owns /dev/kvm (usually 'kvm')");
+	else if (fd < 0)
+		pr_err("/dev/kvm: %s", strerror(-fd));
+	return fd;
+}
+
+/* Everything a bad configuration can be caught by, before anything is created. */
+static int check_host(const struct run_opts *o, int kvm_fd)
+{
+	int max = vm_max_cpus(kvm_fd);
+	uint64_t total = meminfo_kib("MemTotal") << 10;
+
+	if (o->cpus > (unsigned long)max) {
+		pr_err("%s: --cpus %lu: this host's KVM allows at most %d vCPUs", o->name, o->cpus, max);
+		return -EINVAL;
+	}
+	if (total && o->memory > total) {
+		pr_err("%s: --memory %llu MiB is more than this host's %llu MiB of RAM: give less", o->name,
+		       (unsigned long long)(o->memory >> 20), (unsigned long long)(total >> 20));
+		return -EINVAL;
+	}
+	if (o->hugepages) {
+		uint64_t free_kib = meminfo_kib("HugePages_Free") * meminfo_kib("Hugepagesize");
+
+		if (free_kib << 10 < o->memory) {
+			pr_err("%s: --hugepages: %llu MiB of free hugepages, %llu MiB needed: "
+			       "raise /proc/sys/vm/nr_hugepages", o->name,
+			       (unsigned long long)(free_kib >> 10), (unsigned long long)(o->memory >> 20));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int load_guest(struct vm *vm, const struct run_opts *o, const struct file_map *kernel,
+		      const struct file_map *initrd)
+{
+	struct acpi_config acfg = {
+		.nr_cpus = (unsigned)o->cpus,
+		.mmio64_base = layout_mmio64_base(o->memory),
+		.mmio64_size = LAYOUT_MMIO64_SIZE,
+	};
+	struct boot_extra x = { .kernel_name = o->kernel, .initrd_name = o->initrd };
+	struct boot_entry entry;
+	void *acpi = guest_mem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
+	int err;
+
+	if (!acpi)
+		return -ENOMEM;
+	err = acpi_build(acpi, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &acfg, &x.rsdp_gpa);
+	if (err) {
+		pr_err("%s: building ACPI tables: %s", vm->name, strerror(-err));
+		return err;
+	}
+	err = boot_load_linux(&vm->mem, kernel->p, kernel->len, initrd->p, initrd->len, o->cmdline,
+			      &x, &entry);
+	if (err)
+		return err;
+	return vm_set_boot_entry(vm, &entry);
+}
+
+struct console {
+	struct vm *vm;
+	struct term *term;
+	struct term_escape esc;
+	uint8_t pending[256];
+	size_t npending;
+	bool input_eof;
+};
+
+/* Read the terminal, apply the escape key, feed the UART what it takes. */
+static void console_input(struct console *c)
+{
+	uint8_t buf[64], out;
+	ssize_t n, i;
+
+	n = read(c->term->fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			c->input_eof = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		switch (term_escape_feed(&c->esc, buf[i], &out)) {
+		case TERM_SEND:
+			c->pending[c->npending++] = out;
+			break;
+		case TERM_QUIT:
+			vm_request_stop(c->vm, VM_STOP_QUIT);
+			return;
+		case TERM_HELP:
+			fputs(term_escape_help, stderr);
+			break;
+		case TERM_NONE:
+			break;
+		}
+	}
+}
+
+static void console_flush(struct console *c)
+{
+	size_t n = serial_rx(&c->vm->com1, c->pending, c->npending);
+
+	memmove(c->pending, c->pending + n, c->npending - n);
+	c->npending -= n;
+}
+
+/* The main thread: console input and host signals, until the VM stops. */
+static int main_loop(struct vm *vm, struct term *term, int sfd)
+{
+	struct console c = { .vm = vm, .term = term };
+	struct signalfd_siginfo si;
+	uint64_t v;
+	int signo = 0;
+
+	for (;;) {
+		struct pollfd p[4] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = c.npending || c.input_eof ? -1 : term->fd, .events = POLLIN },
+			{ .fd = c.npending ? serial_rx_room_fd(&vm->com1) : -1, .events = POLLIN },
+		};
+
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (p[0].revents)
+			break;
+		if (p[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			signo = (int)si.ssi_signo;
+			vm_request_stop(vm, VM_STOP_SIGNAL);
+			continue;
+		}
+		if (p[3].revents && read(p[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -errno;
+		if (p[2].revents)
+			console_input(&c);
+		if (c.npending)
+			console_flush(&c);
+	}
+	return signo;
+}
+
+static int exit_status(const struct vm *vm, enum vm_stop why, int signo)
+{
+	switch (why) {
+	case VM_STOP_POWEROFF:
+		return SLUICE_EXIT_OK;
+	case VM_STOP_RESET:
+		pr_info("%s: guest rebooted (exit status %d)", vm->name, RUN_EXIT_RESET);
+		return RUN_EXIT_RESET;
+	case VM_STOP_PANIC:
+		pr_info("%s: guest kernel panicked (exit status %d)", vm->name, RUN_EXIT_PANIC);
+		return RUN_EXIT_PANIC;
+	case VM_STOP_QUIT:
+		pr_info("%s: quit from the console", vm->name);
+		return RUN_EXIT_QUIT;
+	case VM_STOP_SIGNAL:
+		pr_info("%s: stopped by signal %d (%s)", vm->name, signo, strsignal(signo));
+		return 128 + signo;
+	default:
+		return SLUICE_EXIT_FAIL;
+	}
+}
+
+/*
+ * Host signals are read from a signalfd by the main thread; every thread
+ * blocks them (vCPU threads inherit the mask) and only vCPU threads take
+ * the kick signal.
+ */
+static int block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	signal(SIGPIPE, SIG_IGN);
+	return -pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static int run_vm(struct vm *vm, const struct run_opts *o, const struct file_map *kernel,
+		  const struct file_map *initrd)
+{
+	struct term term;
+	enum vm_stop why;
+	sigset_t set;
+	int sfd, signo, err;
+
+	err = load_guest(vm, o, kernel, initrd);
+	if (err)
+		return err == -ENOEXEC || err == -ENOMEM || err == -E2BIG || err == -ENOSPC
+			       ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
+	if (block_signals(&set) || (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		pr_err("%s: signals: %s", vm->name, strerror(errno));
+		return SLUICE_EXIT_FAIL;
+	}
+	term_init(&term, STDIN_FILENO);
+	term_raw(&term);
+	err = vm_start(vm);
+	signo = err ? 0 : main_loop(vm, &term, sfd);
+	why = vm_join(vm);
+	term_restore(&term);
+	close(sfd);
+	if (err || signo < 0)
+		return SLUICE_EXIT_FAIL;
+	return exit_status(vm, why, signo);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct file_map kernel = { 0 }, initrd = { 0 };
+	struct run_opts o;
+	struct vm vm;
+	struct vm_config cfg;
+	int kvm_fd, err, status = SLUICE_EXIT_USAGE;
+
+	err = run_parse_opts(argc, argv, &o);
+	if (err)
+		return err > 0 ? SLUICE_EXIT_OK : SLUICE_EXIT_USAGE;
+	if (map_file(o.kernel, "kernel", &kernel) ||
+	    boot_check_bzimage(kernel.p, kernel.len, o.kernel) ||
+	    (o.initrd && map_file(o.initrd, "initrd", &initrd)))
+		goto out_unmap;
+	kvm_fd = kvm_open_checked();
+	if (kvm_fd < 0)
+		goto out_unmap;
+	if (check_host(&o, kvm_fd)) {
+		close(kvm_fd);
+		goto out_unmap;
+	}
+	cfg = (struct vm_config){
+		.name = o.name, .nr_cpus = (unsigned)o.cpus, .mem_size = o.memory,
+		.hugepages = o.hugepages, .console_fd = STDOUT_FILENO,
+	};
+	err = vm_create(&vm, kvm_fd, &cfg);
+	if (err) {
+		status = SLUICE_EXIT_FAIL;
+		goto out_unmap;
+	}
+	status = run_vm(&vm, &o, &kernel, &initrd);
+	vm_destroy(&vm);
+out_unmap:
+	unmap_file(&initrd);
+	unmap_file(&kernel);
+	return status;
+}

@@ -1,0 +1,115 @@
+/* sluice: `sluice run` argument parsing (pure, unit-tested). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/cli.h"
+#include "vmm/log.h"
+#include "vmm/run.h"
+#include "vmm/vm.h"
+
+static const char run_usage[] =
+	"usage: sluice run --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
+	"                  [--cpus N] [--memory SIZE] [--hugepages] [--name NAME]\n"
+	"\n"
+	"Boot a Linux guest. Its console is this terminal (Ctrl-A x quits,\n"
+	"Ctrl-A Ctrl-A sends Ctrl-A). SIZE takes K, M, G suffixes.\n"
+	"  --kernel BZIMAGE   the guest kernel (a bzImage, e.g. /boot/vmlinuz-*)\n"
+	"  --initrd FILE      an initramfs\n"
+	"  --cmdline STRING   kernel command line (default \"" RUN_DEFAULT_CMDLINE "\")\n"
+	"  --cpus N           vCPUs (default 1)\n"
+	"  --memory SIZE      guest RAM (default 256M)\n"
+	"  --hugepages        back guest RAM with 2 MiB hugepages\n"
+	"  --name NAME        the VM's name in messages (default \"vm\")\n"
+	"\n"
+	"exit status: 0 guest powered off, 1 failure, 2 bad input, 3 guest rebooted,\n"
+	"4 guest panicked, 5 quit with Ctrl-A x, 128+N stopped by signal N\n";
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME };
+
+static const struct option run_longopts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+__attribute__((format(printf, 1, 2)))
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sluice run: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'sluice run --help')\n");
+	return -EINVAL;
+}
+
+static int set_opt(struct run_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_KERNEL: o->kernel = arg; return 0;
+	case OPT_INITRD: o->initrd = arg; return 0;
+	case OPT_CMDLINE: o->cmdline = arg; return 0;
+	case OPT_HUGEPAGES: o->hugepages = true; return 0;
+	case OPT_NAME:
+		if (!*arg || strlen(arg) > 64 || strpbrk(arg, "/ \t\n"))
+			return bad("--name '%s': use 1-64 characters without '/' or spaces", arg);
+		o->name = arg;
+		return 0;
+	case OPT_CPUS:
+		if (cli_parse_uint(arg, 1, VM_MAX_CPUS, &o->cpus))
+			return bad("--cpus '%s': give a whole number from 1 to 255", arg);
+		return 0;
+	case OPT_MEMORY:
+		if (cli_parse_size(arg, &o->memory) || o->memory == 0)
+			return bad("--memory '%s': give a size above zero such as 256M or 2G", arg);
+		if (o->memory & 0xfff)
+			return bad("--memory '%s': give a whole number of 4 KiB pages", arg);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int run_parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	int c, err;
+
+	*o = (struct run_opts){
+		.cmdline = RUN_DEFAULT_CMDLINE, .name = "vm", .cpus = 1, .memory = RUN_DEFAULT_MEMORY,
+	};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", run_longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(run_usage, stdout);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "sluice run: %s '%s'\n", c == ':' ? "missing value for" : "unknown option",
+				argv[optind - 1]);
+			fputs(run_usage, stderr);
+			return -EINVAL;
+		}
+		err = set_opt(o, c, optarg);
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return bad("unexpected argument '%s'", argv[optind]);
+	if (!o->kernel)
+		return bad("no kernel: give --kernel BZIMAGE");
+	if (o->hugepages && (o->memory & ((2ull << 20) - 1)))
+		return bad("--memory must be a multiple of 2M with --hugepages");
+	return 0;
+}
