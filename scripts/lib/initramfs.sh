@@ -80,5 +80,6 @@ initramfs_add_binary() {
 
 # initramfs_pack DIR OUT: an uncompressed newc cpio.
 initramfs_pack() {
+	chmod 755 "$1"
 	(cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) > "$2"
 }
