@@ -28,7 +28,7 @@ TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS_BIN := $(TOOLS_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 SETUP     := $(BUILD)/.setup-done
 
-.PHONY: all unit asan ubsan test demo bed clean setup
+.PHONY: all unit asan ubsan test demo bed bench clean setup
 all: $(BUILD)/sluice $(TOOLS_BIN)
 
 # Every target that needs packages runs the (idempotent, stamped) setup first.
@@ -74,6 +74,10 @@ test: all $(UNIT_BIN)
 
 bed: all
 	@scripts/testbed $(SCENARIO)
+
+# Benchmarks print numbers (tests/bed/bench); they never pass or fail on speed.
+bench: all
+	@scripts/testbed $$(scripts/testbed --list-bench)
 
 demo: all
 	@scripts/demo

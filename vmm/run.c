@@ -267,18 +267,13 @@ static int block_signals(sigset_t *set)
 	return -pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static int run_vm(struct vm *vm, const struct run_opts *o, const struct file_map *kernel,
-		  const struct file_map *initrd)
+static int run_vm(struct vm *vm)
 {
 	struct term term;
 	enum vm_stop why;
 	sigset_t set;
 	int sfd, signo, err;
 
-	err = load_guest(vm, o, kernel, initrd);
-	if (err)
-		return err == -ENOEXEC || err == -ENOMEM || err == -E2BIG || err == -ENOSPC
-			       ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
 	if (block_signals(&set) || (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
 		pr_err("%s: signals: %s", vm->name, strerror(errno));
 		return SLUICE_EXIT_FAIL;
@@ -326,7 +321,15 @@ int cmd_run(int argc, char **argv)
 		status = SLUICE_EXIT_FAIL;
 		goto out_unmap;
 	}
-	status = run_vm(&vm, &o, &kernel, &initrd);
+	err = load_guest(&vm, &o, &kernel, &initrd);
+	/* The images live in guest RAM now; sluice keeps no copy. */
+	unmap_file(&initrd);
+	unmap_file(&kernel);
+	if (err)
+		status = err == -ENOEXEC || err == -ENOMEM || err == -E2BIG || err == -ENOSPC
+				 ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
+	else
+		status = run_vm(&vm);
 	vm_destroy(&vm);
 out_unmap:
 	unmap_file(&initrd);

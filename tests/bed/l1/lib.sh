@@ -60,3 +60,9 @@ bed_driver() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null
 bed_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 
 dmesg_has() { dmesg | grep -q "$1"; }
+
+# median: the median of the numbers on stdin, one per line.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# field NAME FILE: the value of NAME=VALUE on the last bootclock line of FILE.
+field() { sed -n "s/.*bootclock:.* $1=\([^ ]*\).*/\1/p" "$2" | tail -n 1; }

@@ -21,6 +21,12 @@ run --cpus 2 --memory 256M --cmdline "console=ttyS0 panic=-1"
 check boot-2cpu-poweroff-exit0 test "$(rc)" = 0
 check boot-2cpu-sees-2cpus seen '@@GUEST cpus=2'
 
+echo 160 > /proc/sys/vm/nr_hugepages
+run --memory 256M --hugepages
+check boot-hugepages-exit0 test "$(rc)" = 0
+check boot-hugepages-used grep -q 'HugePages_Free: *[0-9]' /proc/meminfo
+echo 0 > /proc/sys/vm/nr_hugepages
+
 run --cmdline "console=ttyS0 panic=-1 sluice.test=reboot"
 check reboot-exit3 test "$(rc)" = 3
 
