@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "vmm/cli.h"
+#include "vmm/commands.h"
 #include "vmm/log.h"
 #include "vmm/run.h"
 
@@ -16,7 +17,9 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
-	{ "run", "boot a Linux guest", cmd_run },
+	{ "run", "boot a Linux guest, optionally with host PCI devices", cmd_run },
+	{ "devices", "list PCI devices and whether each can be assigned", cmd_devices },
+	{ "release", "give back devices a killed sluice left bound to vfio-pci", cmd_release },
 	{ "help", "show this help", cmd_help },
 	{ "version", "print sluice's version", cmd_version },
 };

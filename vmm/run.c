@@ -1,7 +1,7 @@
 /* sluice: `sluice run`: check, create, load, run, tear down. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vfio/vfio.h"
 #include "vmm/acpi.h"
 #include "vmm/boot.h"
 #include "vmm/cli.h"
+#include "vmm/commands.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/run.h"
@@ -152,21 +154,34 @@ struct console {
 	struct vm *vm;
 	struct term *term;
 	struct term_escape esc;
+	struct ev_watch in, room;
 	uint8_t pending[256];
 	size_t npending;
-	bool input_eof;
 };
 
-/* Read the terminal, apply the escape key, feed the UART what it takes. */
-static void console_input(struct console *c)
+/* While bytes wait for room in the UART's FIFO, stop reading the terminal. */
+static void console_flush(struct console *c)
 {
+	size_t n = serial_rx(&c->vm->com1, c->pending, c->npending);
+
+	memmove(c->pending, c->pending + n, c->npending - n);
+	c->npending -= n;
+	ev_mod(&c->vm->ev, &c->in, c->npending ? 0 : EPOLLIN);
+	ev_mod(&c->vm->ev, &c->room, c->npending ? EPOLLIN : 0);
+}
+
+/* Read the terminal, apply the escape key, feed the UART what it takes. */
+static void console_input(struct ev_watch *w, uint32_t events)
+{
+	struct console *c = w->opaque;
 	uint8_t buf[64], out;
 	ssize_t n, i;
 
-	n = read(c->term->fd, buf, sizeof(buf));
+	(void)events;
+	n = read(w->fd, buf, sizeof(buf));
 	if (n <= 0) {
 		if (n == 0 || (errno != EINTR && errno != EAGAIN))
-			c->input_eof = true;
+			ev_del(&c->vm->ev, w);	/* end of input: the guest runs on */
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -184,49 +199,70 @@ static void console_input(struct console *c)
 			break;
 		}
 	}
+	if (c->npending)
+		console_flush(c);
 }
 
-static void console_flush(struct console *c)
+static void console_room(struct ev_watch *w, uint32_t events)
 {
-	size_t n = serial_rx(&c->vm->com1, c->pending, c->npending);
+	struct console *c = w->opaque;
+	uint64_t v;
 
-	memmove(c->pending, c->pending + n, c->npending - n);
-	c->npending -= n;
+	(void)events;
+	if (read(w->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	console_flush(c);
 }
 
-/* The main thread: console input and host signals, until the VM stops. */
+struct host_signals {
+	struct ev_watch w;
+	struct vm *vm;
+	int signo;
+};
+
+static void on_signal(struct ev_watch *w, uint32_t events)
+{
+	struct host_signals *hs = w->opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (!hs->signo)
+		hs->signo = (int)si.ssi_signo;
+	vm_request_stop(hs->vm, VM_STOP_SIGNAL);
+}
+
+static void on_stop(struct ev_watch *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+}
+
+/* The main thread: console, host signals and device fds, until the VM stops. */
 static int main_loop(struct vm *vm, struct term *term, int sfd)
 {
 	struct console c = { .vm = vm, .term = term };
-	struct signalfd_siginfo si;
-	uint64_t v;
-	int signo = 0;
+	struct host_signals hs = { .vm = vm };
+	struct ev_watch stop = { .fd = vm->stop_fd, .fn = on_stop };
+	int err;
 
-	for (;;) {
-		struct pollfd p[4] = {
-			{ .fd = vm->stop_fd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = c.npending || c.input_eof ? -1 : term->fd, .events = POLLIN },
-			{ .fd = c.npending ? serial_rx_room_fd(&vm->com1) : -1, .events = POLLIN },
-		};
-
-		if (poll(p, 4, -1) < 0 && errno != EINTR)
-			return -errno;
-		if (p[0].revents)
+	c.in = (struct ev_watch){ .fd = term->fd, .fn = console_input, .opaque = &c };
+	c.room = (struct ev_watch){ .fd = serial_rx_room_fd(&vm->com1), .fn = console_room, .opaque = &c };
+	hs.w = (struct ev_watch){ .fd = sfd, .fn = on_signal, .opaque = &hs };
+	if ((err = ev_add(&vm->ev, &stop, EPOLLIN)) || (err = ev_add(&vm->ev, &hs.w, EPOLLIN)) ||
+	    (err = ev_add(&vm->ev, &c.room, 0)))
+		return err;
+	/* stdin may be a file or /dev/null, which epoll refuses: then there is no input. */
+	ev_add(&vm->ev, &c.in, EPOLLIN);
+	while (atomic_load(&vm->stop) == VM_RUNNING)
+		if ((err = ev_run_once(&vm->ev, -1)))
 			break;
-		if (p[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			signo = (int)si.ssi_signo;
-			vm_request_stop(vm, VM_STOP_SIGNAL);
-			continue;
-		}
-		if (p[3].revents && read(p[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			return -errno;
-		if (p[2].revents)
-			console_input(&c);
-		if (c.npending)
-			console_flush(&c);
-	}
-	return signo;
+	ev_del(&vm->ev, &c.in);
+	ev_del(&vm->ev, &c.room);
+	ev_del(&vm->ev, &hs.w);
+	ev_del(&vm->ev, &stop);
+	return err ? err : hs.signo;
 }
 
 static int exit_status(const struct vm *vm, enum vm_stop why, int signo)
@@ -267,43 +303,100 @@ static int block_signals(sigset_t *set)
 	return -pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static int run_vm(struct vm *vm)
+static int run_vm(struct vm *vm, int sfd)
 {
 	struct term term;
 	enum vm_stop why;
-	sigset_t set;
-	int sfd, signo, err;
+	int signo, err;
 
-	if (block_signals(&set) || (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-		pr_err("%s: signals: %s", vm->name, strerror(errno));
-		return SLUICE_EXIT_FAIL;
-	}
 	term_init(&term, STDIN_FILENO);
 	term_raw(&term);
 	err = vm_start(vm);
 	signo = err ? 0 : main_loop(vm, &term, sfd);
 	why = vm_join(vm);
 	term_restore(&term);
-	close(sfd);
 	if (err || signo < 0)
 		return SLUICE_EXIT_FAIL;
 	return exit_status(vm, why, signo);
 }
 
+static int status_of(int err)
+{
+	return err == -ENOEXEC || err == -ENOMEM || err == -E2BIG || err == -ENOSPC
+		       ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
+}
+
+/* Resolve every --assign before the VM exists: a typo costs nothing. */
+static int resolve_assign(const struct run_opts *o, char (*bdfs)[16])
+{
+	unsigned i;
+
+	for (i = 0; i < o->nr_assign; i++)
+		if (vfio_resolve("/sys", o->assign[i], bdfs[i]))
+			return -EINVAL;
+	return 0;
+}
+
+/* Check, then assign, every device; any failure undoes them all. */
+static int assign_all(struct passthrough *pt, const struct run_opts *o, char (*bdfs)[16])
+{
+	unsigned i;
+	int err;
+
+	if (vfio_check("/sys", BIND_RUNDIR, bdfs, o->nr_assign, pt->vm, o->allow_unsafe_interrupts))
+		return SLUICE_EXIT_USAGE;
+	for (i = 0; i < o->nr_assign; i++) {
+		err = passthrough_assign(pt, bdfs[i]);
+		if (err) {
+			passthrough_release(pt);
+			return err == -EBUSY || err == -ESTALE ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map *kernel,
+			struct file_map *initrd, char (*bdfs)[16], int sfd)
+{
+	struct passthrough pt;
+	int err, status;
+
+	err = load_guest(vm, o, kernel, initrd);
+	/* The images live in guest RAM now; sluice keeps no copy. */
+	unmap_file(initrd);
+	unmap_file(kernel);
+	if (err)
+		return status_of(err);
+	passthrough_init(&pt, vm);
+	status = assign_all(&pt, o, bdfs);
+	if (status)
+		return status;
+	status = run_vm(vm, sfd);
+	passthrough_release(&pt);
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
+	char bdfs[8][16];
 	struct run_opts o;
 	struct vm vm;
 	struct vm_config cfg;
-	int kvm_fd, err, status = SLUICE_EXIT_USAGE;
+	sigset_t set;
+	int kvm_fd, err, sfd, status = SLUICE_EXIT_USAGE;
 
 	err = run_parse_opts(argc, argv, &o);
 	if (err)
 		return err > 0 ? SLUICE_EXIT_OK : SLUICE_EXIT_USAGE;
+	/* From here on SIGINT/SIGTERM/SIGHUP only stop the VM: every exit path cleans up. */
+	if (block_signals(&set) || (sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		pr_err("%s: signals: %s", o.name, strerror(errno));
+		return SLUICE_EXIT_FAIL;
+	}
 	if (map_file(o.kernel, "kernel", &kernel) ||
 	    boot_check_bzimage(kernel.p, kernel.len, o.kernel) ||
-	    (o.initrd && map_file(o.initrd, "initrd", &initrd)))
+	    (o.initrd && map_file(o.initrd, "initrd", &initrd)) || resolve_assign(&o, bdfs))
 		goto out_unmap;
 	kvm_fd = kvm_open_checked();
 	if (kvm_fd < 0)
@@ -321,18 +414,11 @@ int cmd_run(int argc, char **argv)
 		status = SLUICE_EXIT_FAIL;
 		goto out_unmap;
 	}
-	err = load_guest(&vm, &o, &kernel, &initrd);
-	/* The images live in guest RAM now; sluice keeps no copy. */
-	unmap_file(&initrd);
-	unmap_file(&kernel);
-	if (err)
-		status = err == -ENOEXEC || err == -ENOMEM || err == -E2BIG || err == -ENOSPC
-				 ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
-	else
-		status = run_vm(&vm);
+	status = boot_and_run(&vm, &o, &kernel, &initrd, bdfs, sfd);
 	vm_destroy(&vm);
 out_unmap:
 	unmap_file(&initrd);
 	unmap_file(&kernel);
+	close(sfd);
 	return status;
 }

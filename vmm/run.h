@@ -13,6 +13,9 @@ struct run_opts {
 	unsigned long cpus;
 	uint64_t memory;
 	bool hugepages;
+	const char *assign[8];		/* --assign BDF|IFNAME, in order */
+	unsigned nr_assign;
+	bool allow_unsafe_interrupts;
 };
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
@@ -32,6 +35,5 @@ enum {
 	/* 128 + N: stopped by signal N (SIGINT, SIGTERM, SIGHUP) */
 };
 
-int cmd_run(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@
 static const char run_usage[] =
 	"usage: sluice run --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
 	"                  [--cpus N] [--memory SIZE] [--hugepages] [--name NAME]\n"
+	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts]\n"
 	"\n"
 	"Boot a Linux guest. Its console is this terminal (Ctrl-A x quits,\n"
 	"Ctrl-A Ctrl-A sends Ctrl-A). SIZE takes K, M, G suffixes.\n"
@@ -23,11 +24,21 @@ static const char run_usage[] =
 	"  --memory SIZE      guest RAM (default 256M)\n"
 	"  --hugepages        back guest RAM with 2 MiB hugepages\n"
 	"  --name NAME        the VM's name in messages (default \"vm\")\n"
+	"  --assign DEV       give the guest a host PCI device through VFIO: a PCI\n"
+	"                     address (0000:01:10.0) or a network interface (eth1);\n"
+	"                     repeatable, up to 8. It is bound to vfio-pci for the run\n"
+	"                     and given back to its driver on every exit\n"
+	"  --allow-unsafe-interrupts\n"
+	"                     assign even when the host cannot remap interrupts (a\n"
+	"                     device could then inject any interrupt into the host)\n"
 	"\n"
 	"exit status: 0 guest powered off, 1 failure, 2 bad input, 3 guest rebooted,\n"
 	"4 guest panicked, 5 quit with Ctrl-A x, 128+N stopped by signal N\n";
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME };
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME,
+	OPT_ASSIGN, OPT_UNSAFE_IRQ,
+};
 
 static const struct option run_longopts[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -37,6 +48,8 @@ static const struct option run_longopts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "assign", required_argument, NULL, OPT_ASSIGN },
+	{ "allow-unsafe-interrupts", no_argument, NULL, OPT_UNSAFE_IRQ },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -61,6 +74,14 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_INITRD: o->initrd = arg; return 0;
 	case OPT_CMDLINE: o->cmdline = arg; return 0;
 	case OPT_HUGEPAGES: o->hugepages = true; return 0;
+	case OPT_UNSAFE_IRQ: o->allow_unsafe_interrupts = true; return 0;
+	case OPT_ASSIGN:
+		if (o->nr_assign == ARRAY_SIZE(o->assign))
+			return bad("--assign %s: at most %zu devices per VM", arg, ARRAY_SIZE(o->assign));
+		if (!*arg)
+			return bad("--assign needs a PCI address or an interface name");
+		o->assign[o->nr_assign++] = arg;
+		return 0;
 	case OPT_NAME:
 		if (!*arg || strlen(arg) > 64 || strpbrk(arg, "/ \t\n"))
 			return bad("--name '%s': use 1-64 characters without '/' or spaces", arg);

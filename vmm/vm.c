@@ -44,7 +44,10 @@ int vm_max_cpus(int kvm_fd)
 
 static int set_memslots(struct vm *vm)
 {
+	int n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	unsigned i;
+
+	vm->nr_slots = n > 0 && n < 512 ? (unsigned)n : 512;
 
 	for (i = 0; i < vm->mem.nr_regions; i++) {
 		const struct mem_region *r = &vm->mem.region[i];
@@ -59,8 +62,45 @@ static int set_memslots(struct vm *vm)
 			pr_err("%s: KVM_SET_USER_MEMORY_REGION slot %u: %s", vm->name, i, strerror(errno));
 			return -errno;
 		}
+		vm->slot_used[0] |= 1ull << i;
 	}
 	return 0;
+}
+
+static int slot_set(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva)
+{
+	unsigned slot;
+	int err = -ENOSPC;
+
+	pthread_mutex_lock(&vm->slot_lock);
+	for (slot = 0; slot < vm->nr_slots; slot++)
+		if (!(vm->slot_used[slot / 64] & (1ull << (slot % 64))))
+			break;
+	if (slot < vm->nr_slots) {
+		err = slot_set(vm, slot, gpa, size, hva);
+		if (!err)
+			vm->slot_used[slot / 64] |= 1ull << (slot % 64);
+	}
+	pthread_mutex_unlock(&vm->slot_lock);
+	return err ? err : (int)slot;
+}
+
+/* A slot of size 0 deletes it (KVM API, KVM_SET_USER_MEMORY_REGION). */
+void vm_memslot_del(struct vm *vm, int slot)
+{
+	pthread_mutex_lock(&vm->slot_lock);
+	if (!slot_set(vm, (unsigned)slot, 0, 0, NULL))
+		vm->slot_used[slot / 64] &= ~(1ull << (slot % 64));
+	pthread_mutex_unlock(&vm->slot_lock);
 }
 
 static int create_irqchip(struct vm *vm)
@@ -191,8 +231,12 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg)
 	vm->name = cfg->name;
 	vm->kvm_fd = kvm_fd;
 	vm->topo_cpus = cfg->nr_cpus;
-	vm->vm_fd = vm->stop_fd = vm->mem.fd = -1;
+	vm->vm_fd = vm->stop_fd = vm->mem.fd = vm->ev.epfd = -1;
 	vm->run_size = (size_t)ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	pthread_mutex_init(&vm->slot_lock, NULL);
+	err = ev_init(&vm->ev);
+	if (err)
+		goto err_destroy;
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0)
 		goto err_errno;
@@ -210,6 +254,10 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg)
 	}
 	if ((err = set_memslots(vm)) || (err = create_irqchip(vm)) || (err = get_cpuid(vm)))
 		goto err_destroy;
+	err = route_table_init(&vm->routes, route_max_routes(vm->vm_fd));
+	if (err)
+		goto err_destroy;
+	vm->routes_ready = true;
 	if ((err = bus_init(&vm->pio, "pio")) || (err = bus_init(&vm->mmio, "mmio")))
 		goto err_destroy;
 	err = pci_host_init(&vm->pci, &vm->pio, &vm->mmio, cfg->mem_size);
@@ -249,6 +297,9 @@ void vm_destroy(struct vm *vm)
 		bus_exit(&vm->mmio);
 	if (vm->pio.name)
 		bus_exit(&vm->pio);
+	if (vm->routes_ready)
+		route_table_destroy(&vm->routes);
+	vm->routes_ready = false;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
 	if (vm->mem.nr_regions || vm->mem.fd >= 0)
@@ -260,6 +311,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->stop_fd = vm->kvm_fd = -1;
+	ev_exit(&vm->ev);
+	pthread_mutex_destroy(&vm->slot_lock);
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop why)

@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "irqremap/irqremap.h"
 #include "vmm/bus.h"
+#include "vmm/evloop.h"
 #include "vmm/memory.h"
 #include "vmm/pci.h"
 #include "vmm/pm.h"
@@ -67,6 +69,12 @@ struct vm {
 	unsigned topo_cpus;		/* configured: what CPUID reports */
 	int stop_fd;			/* eventfd: readable once a stop is requested */
 	_Atomic int stop;		/* enum vm_stop */
+	struct evloop ev;		/* the main thread's fds (console, devices) */
+	struct route_table routes;	/* GSI routing: the irqchip's pins + MSI routes */
+	bool routes_ready;
+	pthread_mutex_t slot_lock;	/* memslot allocation, from any thread */
+	uint64_t slot_used[8];		/* bitmap; slots 0-1 are RAM */
+	unsigned nr_slots;		/* KVM_CAP_NR_MEMSLOTS, at most 512 */
 };
 
 /* Host limits, for validating a configuration before anything is created. */
@@ -86,6 +94,13 @@ int vm_start(struct vm *vm);
 void vm_request_stop(struct vm *vm, enum vm_stop why);
 /* Stop and join every vCPU thread; returns the stop reason. */
 enum vm_stop vm_join(struct vm *vm);
+
+/*
+ * Map @size bytes at host @hva as guest physical @gpa (a passthrough BAR).
+ * Returns the slot number or -errno (-ENOSPC when KVM has no free slot).
+ */
+int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva);
+void vm_memslot_del(struct vm *vm, int slot);
 
 /* vmm/vcpu.c */
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id);

@@ -34,6 +34,31 @@ run --cmdline "console=ttyS0 panic=-1 sluice.test=panic"
 check panic-exit4 test "$(rc)" = 4
 check panic-visible-on-console seen 'Kernel panic'
 
+# Console input: the guest reads a line typed into sluice's stdin, and the
+# escape key (Ctrl-A x) ends the run with status 5. Input is sent once the
+# guest is up: its 8250 driver clears the FIFO when it opens the port.
+console_run() {
+	rm -f /tmp/in; mkfifo /tmp/in; : > /tmp/out
+	sluice run --kernel $K --initrd $I --cmdline "console=ttyS0 panic=-1 sluice.test=console" \
+		< /tmp/in > /tmp/out 2>&1 &
+	pid=$!
+	exec 3> /tmp/in
+	wait_for 120 grep -q '@@GUEST pci=' /tmp/out
+	sleep 1
+	printf "$1" >&3
+	( sleep 90; kill -9 $pid 2>/dev/null ) & dog=$!
+	wait $pid; echo $? > /tmp/rc
+	kill $dog 2>/dev/null
+	exec 3>&-
+	[ "$(rc)" = 137 ] && { echo "console_run: sluice hung; its output:"; cat /tmp/out; }
+}
+console_run 'hello sluice\n'
+check console-input-reaches-guest seen '@@GUEST read=hello sluice'
+check console-input-run-exit0 test "$(rc)" = 0
+console_run '\001x'
+check escape-key-quits-exit5 test "$(rc)" = 5
+check escape-key-says-so seen 'quit from the console'
+
 # Bad input: exit 2, each with a message.
 expect_status bad-no-kernel 2 sluice run
 expect_status bad-kernel-missing 2 sluice run --kernel /nonexistent
