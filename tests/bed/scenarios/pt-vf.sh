@@ -1,0 +1,91 @@
+# pt-vf: a guest gets an igb VF with one command and uses it (igbvf probes,
+# link up, DHCP over the VF, MSI-X vectors counting); afterwards the VF is
+# back on its driver. Two VFs at once; assignment by interface name; the
+# refusals; SIGTERM, and SIGKILL followed by `sluice release`.
+# bed: timeout=900
+# bed: guest=vf
+
+K=/bed/vmlinuz
+I=/bed/guest/vf.cpio
+pf=$(bed_pf)
+pfif=$(bed_pf_netdev "$pf")
+ip link set "$pfif" up		# igbvf in the guest needs the PF out of reset
+echo 2 > /sys/bus/pci/devices/$pf/sriov_numvfs
+vf0=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
+vf1=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn1)")
+wait_for 10 test -n "$(bed_driver $vf0)"
+drv0=$(bed_driver $vf0); drv1=$(bed_driver $vf1)
+echo "pf $pf ($pfif), vf0 $vf0 ($drv0), vf1 $vf1 ($drv1)"
+sluice devices
+
+run() { sluice run --kernel $K --initrd $I --memory 256M "$@" </dev/null > /tmp/out 2>&1; echo $? > /tmp/rc; }
+rc() { cat /tmp/rc; }
+seen() { grep -q "$1" /tmp/out; }
+irqs() { sed -n "s/.*@@GUEST irqs $1 \([0-9]*\).*/\1/p" /tmp/out | tr -d '\r'; }
+no_records() { [ -z "$(ls /run/sluice/devices 2>/dev/null)" ]; }
+
+run --assign $vf0
+cat /tmp/out
+check vf-run-exit0 test "$(rc)" = 0
+check vf-igbvf-probed seen '@@GUEST nic eth0 driver=igbvf'
+check vf-link-up seen '@@GUEST carrier eth0 1'
+check vf-dhcp-lease seen '@@GUEST lease eth0 10.0.2.'
+check vf-msix-counting test "$(irqs eth0)" -gt 0
+check vf-back-on-driver test "$(bed_driver $vf0)" = "$drv0"
+check vf-numvfs-unchanged test "$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)" = 2
+check vf-no-record-left no_records
+check vf-no-override-left test "$(cat /sys/bus/pci/devices/$vf0/driver_override)" = "(null)"
+
+run --assign $vf0 --assign $vf1
+check two-vfs-exit0 test "$(rc)" = 0
+check two-vfs-both-lease sh -c "grep -q '@@GUEST lease eth0 10.0.2.' /tmp/out && grep -q '@@GUEST lease eth1 10.0.2.' /tmp/out"
+check two-vfs-back test "$(bed_driver $vf0)/$(bed_driver $vf1)" = "$drv0/$drv1"
+
+vfif=$(ls /sys/bus/pci/devices/$vf1/net 2>/dev/null | head -n1)
+run --assign "$vfif"
+check by-ifname-exit0 test "$(rc)" = 0
+check by-ifname-lease seen '@@GUEST lease eth0 10.0.2.'
+check by-ifname-back test "$(bed_driver $vf1)" = "$drv1"
+
+# Refusals: exit 2 and the host unchanged.
+state() { echo "$(bed_driver $vf0) $(bed_driver $vf1) $(cat /sys/bus/pci/devices/$pf/sriov_numvfs) $(ls /run/sluice/devices 2>/dev/null)"; }
+s0=$(state)
+expect_status refuse-no-such-bdf 2 sluice run --kernel $K --assign 0000:05:00.0
+expect_status refuse-malformed-bdf 2 sluice run --kernel $K --assign 0000:zz:10.0
+expect_status refuse-no-such-ifname 2 sluice run --kernel $K --assign nosuch0
+expect_status refuse-bridge 2 sluice run --kernel $K --assign "$(basename "$(dirname "$(readlink -f /sys/bus/pci/devices/$pf)")")"
+expect_status refuse-twice 2 sluice run --kernel $K --assign $vf0 --assign $vf0
+echo Y > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+expect_status refuse-unsafe-interrupts 2 sluice run --kernel $K --assign $vf0
+echo N > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+check refusals-left-host-unchanged test "$(state)" = "$s0"
+
+# The same VF to two guests: the second is refused, the first is unharmed.
+sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \
+	</dev/null > /tmp/first 2>&1 &
+first=$!
+wait_for 120 grep -q '@@GUEST holding' /tmp/first
+expect_status refuse-vf-in-use 2 sluice run --kernel $K --assign $vf0
+check first-guest-unharmed grep -q '@@GUEST lease eth0 10.0.2.' /tmp/first
+check first-still-running kill -0 $first
+
+# SIGTERM: the VM stops, the VF goes back.
+kill -TERM $first; wait $first; st=$?
+check sigterm-exit-143 test "$st" = 143
+check sigterm-vf-back test "$(bed_driver $vf0)" = "$drv0"
+check sigterm-no-record no_records
+
+# SIGKILL leaves the VF on vfio-pci with its record; `sluice release` gives it back.
+sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \
+	</dev/null > /tmp/first 2>&1 &
+first=$!
+wait_for 120 grep -q '@@GUEST holding' /tmp/first
+kill -KILL $first; wait $first
+check sigkill-left-vfio test "$(bed_driver $vf0)" = vfio-pci
+check sigkill-left-record test -e /run/sluice/devices/$vf0
+expect_status release-after-sigkill 0 sluice release
+check release-vf-back test "$(bed_driver $vf0)" = "$drv0"
+check release-no-record no_records
+expect_status release-nothing-left 2 sluice release $vf0
+
+echo 0 > /sys/bus/pci/devices/$pf/sriov_numvfs

@@ -1,0 +1,141 @@
+/*
+ * sluice: PCI passthrough through VFIO (Documentation/driver-api/vfio.rst).
+ *
+ * A struct passthrough belongs to one VM and holds the IOMMU context (one
+ * container, all guest RAM mapped IOVA = GPA) and the assigned devices. Per
+ * device: bind to vfio-pci (vfio/bind.c, recorded first), open its group
+ * and attach it, open the device, read its regions, reset it, build the
+ * guest's view of its config space (vfio/config.c), take over MSI/MSI-X
+ * (vmm/msix.c, vmm/msi.c), and plug it into the VM's PCI host. BARs are
+ * KVM memslots over mmaps of the device's regions, except the MSI-X table
+ * and PBA pages, which trap (vfio/bar.c). Enabled vectors reach the guest
+ * through KVM irqfds, never through sluice (vfio/irq.c). Teardown mirrors
+ * attach and ends with the device back on its original driver.
+ */
+#ifndef SLUICE_VFIO_H
+#define SLUICE_VFIO_H
+
+#include <linux/vfio.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommu/iommu.h"
+#include "vfio/bind.h"
+#include "vfio/config.h"
+#include "vmm/evloop.h"
+#include "vmm/msi.h"
+#include "vmm/msix.h"
+#include "vmm/pci.h"
+
+struct vm;
+struct vfio_dev;
+
+#define VFIO_MAX_DEVS		8
+#define VFIO_MAX_AREAS		8
+#define VFIO_BAR_MAX_SLOTS	4	/* memslots one BAR may need around MSI-X pages */
+
+struct vfio_region {
+	uint32_t index, flags;
+	uint64_t size, offset;		/* offset: where the region starts in the device fd */
+	unsigned nr_areas;		/* mmappable areas (sparse mmap), [off, off + size) */
+	struct { uint64_t off, size; } area[VFIO_MAX_AREAS];
+	uint8_t *map;			/* the region's mmap, areas mapped, the rest PROT_NONE */
+};
+
+/* One guest MSI/MSI-X vector: an eventfd VFIO signals, a GSI, an irqfd. */
+struct vfio_vector {
+	struct vfio_dev *dev;
+	unsigned n;
+	int efd;
+	int gsi;		/* -1 until first enabled */
+	bool irqfd;		/* KVM injects straight from efd */
+	struct ev_watch watch;	/* while masked: sluice reads efd, sets Pending */
+};
+
+struct vfio_bar_map {
+	uint64_t gpa;
+	unsigned nr_slots;
+	int slot[VFIO_BAR_MAX_SLOTS];
+	bool on_bus;
+};
+
+struct vfio_dev {
+	struct passthrough *pt;
+	char bdf[16];
+	char name[48];			/* "0000:01:10.0 (8086:10ca)" for the pci core */
+	struct bind_record bind;
+	bool bound;
+	int group, group_fd, fd;
+	struct vfio_device_info info;
+	struct vfio_region reg[VFIO_PCI_NUM_REGIONS];
+	struct vfio_config cfgv;
+	struct pci_dev pci;
+	bool on_host;			/* pci_host_add done */
+	struct msix msix;
+	struct msi msi;
+	bool has_msix, has_msi;
+	int irq_index;			/* VFIO_PCI_MSIX/MSI_IRQ_INDEX enabled in VFIO, or -1 */
+	unsigned nr_vec;
+	struct vfio_vector *vec;
+	struct vfio_bar_map bar[PCI_STD_NUM_BARS + 1];	/* + the ROM */
+	int intx_efd, intx_resample;	/* INTx: trigger and unmask eventfds, -1 if unused */
+	int intx_gsi;
+	struct ev_watch req;		/* VFIO_PCI_REQ_IRQ_INDEX: the host wants it back */
+};
+
+struct vfio_group_ref {
+	int id, fd;
+	unsigned users;
+};
+
+struct passthrough {
+	struct vm *vm;
+	const char *sysfs;		/* "/sys" (tests could point elsewhere) */
+	const char *rundir;		/* BIND_RUNDIR */
+	struct iommu iommu;
+	bool iommu_open, ram_mapped;
+	unsigned nr_groups;
+	struct vfio_group_ref groups[VFIO_MAX_DEVS];
+	unsigned nr_devs;
+	struct vfio_dev *devs[VFIO_MAX_DEVS];
+};
+
+/*
+ * Resolve what the user typed (--assign): a BDF ("0000:01:10.0", "01:10.0")
+ * or a network interface name ("eth0"), into a canonical BDF. 0, or -errno
+ * with a message that says what was expected.
+ */
+int vfio_resolve(const char *sysfs, const char *spec, char bdf[16]);
+
+/*
+ * Everything that can refuse an assignment before the host is touched: the
+ * devices exist and are endpoints, their groups are viable for this set,
+ * the host remaps interrupts (or @allow_unsafe), RLIMIT_MEMLOCK covers guest
+ * RAM, and no other sluice holds them. 0 or -errno with messages.
+ */
+int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
+	       const struct vm *vm, bool allow_unsafe);
+
+void passthrough_init(struct passthrough *pt, struct vm *vm);
+/* Bind, attach and plug one device into the VM; undone in full on failure. */
+int passthrough_assign(struct passthrough *pt, const char *bdf);
+/* Undo every assignment, last first, and give the devices back. */
+void passthrough_release(struct passthrough *pt);
+
+/* vfio/device.c */
+int vfio_dev_open(struct vfio_dev *d);
+void vfio_dev_close(struct vfio_dev *d);
+int vfio_dev_reset(struct vfio_dev *d);
+ssize_t vfio_region_rw(struct vfio_dev *d, unsigned index, uint64_t off, void *buf, size_t len,
+		       bool is_write);
+
+/* vfio/bar.c */
+extern const struct pci_dev_ops vfio_pci_ops;
+
+/* vfio/irq.c */
+int vfio_irq_init(struct vfio_dev *d);
+int vfio_irq_start(struct vfio_dev *d);
+void vfio_irq_exit(struct vfio_dev *d);
+void vfio_irq_cfg_written(struct vfio_dev *d, uint32_t off, uint32_t len);
+
+#endif
