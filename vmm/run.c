@@ -303,7 +303,7 @@ static int block_signals(sigset_t *set)
 	return -pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-static int run_vm(struct vm *vm, int sfd)
+static int run_vm(struct vm *vm, int sfd, bool stats)
 {
 	struct term term;
 	enum vm_stop why;
@@ -315,6 +315,8 @@ static int run_vm(struct vm *vm, int sfd)
 	signo = err ? 0 : main_loop(vm, &term, sfd);
 	why = vm_join(vm);
 	term_restore(&term);
+	if (stats)
+		vm_print_stats(vm);
 	if (err || signo < 0)
 		return SLUICE_EXIT_FAIL;
 	return exit_status(vm, why, signo);
@@ -371,7 +373,7 @@ static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map
 	status = assign_all(&pt, o, bdfs);
 	if (status)
 		return status;
-	status = run_vm(vm, sfd);
+	status = run_vm(vm, sfd, o->stats);
 	passthrough_release(&pt);
 	return status;
 }

@@ -16,6 +16,7 @@ struct run_opts {
 	const char *assign[8];		/* --assign BDF|IFNAME, in order */
 	unsigned nr_assign;
 	bool allow_unsafe_interrupts;
+	bool stats;			/* --stats: print exit counters at the end */
 };
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"

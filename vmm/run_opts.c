@@ -13,7 +13,7 @@
 static const char run_usage[] =
 	"usage: sluice run --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
 	"                  [--cpus N] [--memory SIZE] [--hugepages] [--name NAME]\n"
-	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts]\n"
+	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts] [--stats]\n"
 	"\n"
 	"Boot a Linux guest. Its console is this terminal (Ctrl-A x quits,\n"
 	"Ctrl-A Ctrl-A sends Ctrl-A). SIZE takes K, M, G suffixes.\n"
@@ -31,13 +31,15 @@ static const char run_usage[] =
 	"  --allow-unsafe-interrupts\n"
 	"                     assign even when the host cannot remap interrupts (a\n"
 	"                     device could then inject any interrupt into the host)\n"
+	"  --stats            at the end, print KVM's exit counters (binary stats)\n"
+	"                     and the exits sluice handled itself\n"
 	"\n"
 	"exit status: 0 guest powered off, 1 failure, 2 bad input, 3 guest rebooted,\n"
 	"4 guest panicked, 5 quit with Ctrl-A x, 128+N stopped by signal N\n";
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME,
-	OPT_ASSIGN, OPT_UNSAFE_IRQ,
+	OPT_ASSIGN, OPT_UNSAFE_IRQ, OPT_STATS,
 };
 
 static const struct option run_longopts[] = {
@@ -50,6 +52,7 @@ static const struct option run_longopts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "assign", required_argument, NULL, OPT_ASSIGN },
 	{ "allow-unsafe-interrupts", no_argument, NULL, OPT_UNSAFE_IRQ },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -75,6 +78,7 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_CMDLINE: o->cmdline = arg; return 0;
 	case OPT_HUGEPAGES: o->hugepages = true; return 0;
 	case OPT_UNSAFE_IRQ: o->allow_unsafe_interrupts = true; return 0;
+	case OPT_STATS: o->stats = true; return 0;
 	case OPT_ASSIGN:
 		if (o->nr_assign == ARRAY_SIZE(o->assign))
 			return bad("--assign %s: at most %zu devices per VM", arg, ARRAY_SIZE(o->assign));

@@ -230,9 +230,11 @@ static enum vm_stop handle_exit(struct vcpu *v)
 
 	switch (r->exit_reason) {
 	case KVM_EXIT_IO:
+		v->user_io++;
 		exit_io(v);
 		return VM_RUNNING;
 	case KVM_EXIT_MMIO:
+		v->user_mmio++;
 		bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
 			   r->mmio.is_write);
 		return VM_RUNNING;

@@ -11,6 +11,7 @@
 #include "vmm/boot.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
+#include "vmm/stats.h"
 #include "vmm/vm.h"
 
 /* Intel VMX needs three pages for the real-mode TSS and an identity map. */
@@ -355,4 +356,30 @@ enum vm_stop vm_join(struct vm *vm)
 		vm->vcpus[i].started = false;
 	}
 	return (enum vm_stop)atomic_load(&vm->stop);
+}
+
+void vm_print_stats(struct vm *vm)
+{
+	static const char *const names[] = {
+		"exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_injections",
+	};
+	uint64_t val[ARRAY_SIZE(names)] = { 0 }, uio = 0, ummio = 0;
+	unsigned i, k;
+	size_t len;
+	void *buf;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		uio += vm->vcpus[i].user_io;
+		ummio += vm->vcpus[i].user_mmio;
+		if (kvm_stats_load(vm->vcpus[i].fd, &buf, &len))
+			continue;
+		for (k = 0; k < ARRAY_SIZE(names); k++)
+			kvm_stats_find(buf, len, names[k], &val[k]);
+		free(buf);
+	}
+	fprintf(stderr, "sluice: %s: stats:", vm->name);
+	for (k = 0; k < ARRAY_SIZE(names); k++)
+		fprintf(stderr, " kvm_%s=%llu", names[k], (unsigned long long)val[k]);
+	fprintf(stderr, " user_io=%llu user_mmio=%llu\n", (unsigned long long)uio,
+		(unsigned long long)ummio);
 }

@@ -51,6 +51,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	uint64_t user_io, user_mmio;	/* exits sluice itself handled (vCPU thread only) */
 };
 
 struct vm {
@@ -101,6 +102,9 @@ enum vm_stop vm_join(struct vm *vm);
  */
 int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva);
 void vm_memslot_del(struct vm *vm, int slot);
+
+/* Print KVM's exit counters and sluice's own, summed over vCPUs (after vm_join). */
+void vm_print_stats(struct vm *vm);
 
 /* vmm/vcpu.c */
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id);
