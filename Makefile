@@ -53,10 +53,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libsluice.a | $(SETUP)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) \
 		$$(pkg-config --libs cmocka $(PKGS)) $(LDLIBS)
 
-# Small programs the test bed runs inside L1 (static, so they need no libraries there).
-$(BUILD)/tools/%: tests/tools/%.c | $(SETUP)
+# Small programs the test bed runs inside L1 (static, so they need no libraries there);
+# they may call sluice's own modules from libsluice.a.
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a | $(SETUP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(BUILD)/libsluice.a -lpthread
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)

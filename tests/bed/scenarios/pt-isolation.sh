@@ -1,0 +1,38 @@
+# pt-isolation: a guest drives its assigned VF's DMA itself (TX head
+# write-back through BAR0) and aims a DMA write at a canary page in L1's
+# memory, outside guest RAM. The IOMMU must stop it: L1 logs a DMAR fault,
+# the canary is unchanged, L1 and the guest keep running. A positive control
+# first shows the same DMA reaching the guest's own memory.
+# bed: timeout=400
+# bed: guest=dma
+
+pf=$(bed_pf); ip link set "$(bed_pf_netdev "$pf")" up
+echo 1 > /sys/bus/pci/devices/$pf/sriov_numvfs
+vf=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
+wait_for 10 test -n "$(bed_driver $vf)"
+
+rm -f /tmp/cin; mkfifo /tmp/cin
+canary 0x40000000 < /tmp/cin > /tmp/canary &
+cpid=$!
+exec 4> /tmp/cin
+wait_for 10 grep -q 'canary phys=' /tmp/canary
+target=$(sed -n 's/canary phys=\(0x[0-9a-f]*\)/\1/p' /tmp/canary)
+echo "canary at $target; guest RAM is [0, 256M)"
+dmesg -c > /dev/null
+
+sluice run --kernel /bed/vmlinuz --initrd /bed/guest/dma.cpio --assign $vf \
+	--cmdline "console=ttyS0 iomem=relaxed sluice.dma=$target" </dev/null > /tmp/out 2>&1
+st=$?
+grep -aE "@@GUEST|vf-dma|sluice:" /tmp/out
+dmesg | grep -i dmar | tail -n 5
+check dma-positive-control grep -q '@@GUEST dma-self ok' /tmp/out
+check dma-aimed-outside grep -q "@@GUEST dma-aimed $target" /tmp/out
+check dmar-write-fault-logged sh -c "dmesg | grep 'DMAR' | grep 'DMA Write' | grep -q 'fault addr $target'"
+exec 4>&-
+wait $cpid; cst=$?
+cat /tmp/canary
+check canary-unchanged test "$cst" = 0
+check guest-kept-running grep -q '@@GUEST alive after the attempt' /tmp/out
+check sluice-exit0 test "$st" = 0
+check l1-still-runs-guests kvm-smoke
+echo 0 > /sys/bus/pci/devices/$pf/sriov_numvfs

@@ -1,0 +1,97 @@
+/*
+ * vf-dma: inside a guest, drive an igb VF's DMA directly through its BAR0
+ * (sysfs resource0): point TX queue 0's head write-back (82576 datasheet
+ * §7.2.3.5.2, TDWBAL/TDWBAH) at an address, so every completed transmit
+ * makes the device DMA-write the head index there.
+ *
+ *   vf-dma BDF ADDR_HEX   write-back to ADDR (a bus address: for the device,
+ *                         the guest-physical address through the IOMMU)
+ *   vf-dma BDF off        stop it
+ *   vf-dma BDF self SECS  positive control: a page of this process's own
+ *                         memory; wait up to SECS for the device to write it
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE	4096
+#define TDWBAL	0x3838	/* VF TX queue 0 */
+#define TDWBAH	0x383c
+#define HEAD_WB_ENABLE 1u
+
+static volatile uint32_t *bar;
+
+static void wb(uint64_t addr, int on)
+{
+	bar[TDWBAH / 4] = (uint32_t)(addr >> 32);
+	bar[TDWBAL / 4] = on ? ((uint32_t)addr & ~3u) | HEAD_WB_ENABLE : 0;
+}
+
+static uint64_t phys_of(void *p)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0 || pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / PAGE * 8)) != sizeof(e))
+		e = 0;
+	if (fd >= 0)
+		close(fd);
+	return (e >> 63) ? (e & ((1ull << 55) - 1)) * PAGE : 0;
+}
+
+static int self_test(int secs)
+{
+	volatile uint32_t *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	uint64_t phys;
+	int i;
+
+	if (page == MAP_FAILED)
+		return 2;
+	page[0] = 0xa5a5a5a5;
+	phys = phys_of((void *)(uintptr_t)page);
+	if (!phys)
+		return 2;
+	wb(phys, 1);
+	for (i = 0; i < secs * 10 && page[0] == 0xa5a5a5a5; i++)
+		usleep(100000);
+	wb(0, 0);
+	printf("vf-dma: self phys=%#llx %s value=%#x\n", (unsigned long long)phys,
+	       page[0] != 0xa5a5a5a5 ? "written" : "untouched", page[0]);
+	return page[0] != 0xa5a5a5a5 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	char path[128];
+	int fd;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: vf-dma BDF ADDR_HEX|off|self SECS\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", argv[1]);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0) {
+		perror(path);
+		return 2;
+	}
+	bar = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (bar == MAP_FAILED) {
+		perror("mmap resource0");
+		return 2;
+	}
+	if (!strcmp(argv[2], "off")) {
+		wb(0, 0);
+		return 0;
+	}
+	if (!strcmp(argv[2], "self"))
+		return self_test(argc > 3 ? atoi(argv[3]) : 5);
+	wb(strtoull(argv[2], NULL, 16), 1);
+	printf("vf-dma: head write-back aimed at %s\n", argv[2]);
+	return 0;
+}
