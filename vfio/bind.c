@@ -155,9 +155,23 @@ static int record_remove(const char *rundir, const char *bdf)
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+/* Alive, and a sluice: a dead sluice's pid may since belong to another program. */
 bool bind_pid_alive(pid_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	char path[64], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;	/* no procfs: trust kill() */
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	comm[n > 0 ? n : 0] = '\0';
+	return !strcmp(comm, "sluice\n") || !strcmp(comm, "sluice");
 }
 
 static int sysfs_write(const char *path, const char *val)

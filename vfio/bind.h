@@ -47,7 +47,7 @@ int bind_restore(const char *sysfs, const char *rundir, const struct bind_record
 /* The device's current driver name into @buf ("" when unbound); 0 or -errno. */
 int bind_current_driver(const char *sysfs, const char *bdf, char *buf, size_t len);
 
-/* Whether @pid is a live process (not a zombie we could not reap). */
+/* Whether @pid is a live sluice (a reused pid of another program is not). */
 bool bind_pid_alive(pid_t pid);
 
 #endif

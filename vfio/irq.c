@@ -48,8 +48,12 @@ static void vec_watch(struct ev_watch *w, uint32_t events)
 	uint64_t cnt;
 
 	(void)events;
-	if (read(v->efd, &cnt, sizeof(cnt)) != sizeof(cnt) || v->irqfd)
+	if (read(v->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
+	/*
+	 * Even if a vCPU attached the irqfd since the read: signal, so the
+	 * message we consumed is delivered (fire) or kept (Pending), never lost.
+	 */
 	if (d->has_msix && msix_enabled(&d->msix))
 		msix_signal(&d->msix, v->n);
 	else if (d->has_msi)
