@@ -20,7 +20,8 @@ metric() { bed_mark "metric $1 $2 ${3:-}"; }
 # check NAME CMD...: pass when CMD exits 0; on failure its output is shown.
 check() {
 	local name=$1 out; shift
-	if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"; fi
+	if out=$("$@" 2>&1); then pass "$name"
+	else fail "$name" "${out:+$(echo "$out" | tail -n 3 | tr '\n' ' ')}${out:-'$*' failed}"; fi
 }
 
 # check_not NAME CMD...: pass when CMD fails.

@@ -57,8 +57,43 @@ expect_status refuse-bridge 2 sluice run --kernel $K --assign "$(basename "$(dir
 expect_status refuse-twice 2 sluice run --kernel $K --assign $vf0 --assign $vf0
 echo Y > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 expect_status refuse-unsafe-interrupts 2 sluice run --kernel $K --assign $vf0
-echo N > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 check refusals-left-host-unchanged test "$(state)" = "$s0"
+run --assign $vf0 --allow-unsafe-interrupts
+check unsafe-flag-runs test "$(rc)" = 0
+check unsafe-flag-warns seen 'UNSAFE'
+echo N > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+check unsafe-run-vf-back test "$(bed_driver $vf0)" = "$drv0"
+
+# An error half-way through start: vf0 is taken, then vf1's group cannot be
+# opened (another process holds it); vf0 must go back, nothing must be left,
+# and as the host ends unchanged the status is 2.
+echo vfio-pci > /sys/bus/pci/devices/$vf1/driver_override
+echo $vf1 > /sys/bus/pci/drivers/$drv1/unbind
+echo $vf1 > /sys/bus/pci/drivers_probe
+exec 5<> /dev/vfio/$(bed_group $vf1)
+run --assign $vf0 --assign $vf1
+exec 5>&-
+check halfway-error-exit2 test "$(rc)" = 2
+check halfway-error-says-why seen 'is open in another process'
+check halfway-vf0-back test "$(bed_driver $vf0)" = "$drv0"
+check halfway-vf1-as-found test "$(bed_driver $vf1)" = vfio-pci
+check halfway-no-record no_records
+echo $vf1 > /sys/bus/pci/drivers/vfio-pci/unbind
+echo > /sys/bus/pci/devices/$vf1/driver_override
+echo $vf1 > /sys/bus/pci/drivers/$drv1/bind
+
+# The kernel asks for the device back (an admin unbinds it from vfio-pci):
+# sluice stops the VM, and the VF ends up on its old driver.
+sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \
+	</dev/null > /tmp/first 2>&1 &
+first=$!
+wait_for 120 grep -q '@@GUEST holding' /tmp/first
+echo $vf0 > /sys/bus/pci/drivers/vfio-pci/unbind &
+wait $first; st=$?
+check request-irq-stops-vm test "$st" = 1
+check request-irq-says-why grep -q 'asks for the device back' /tmp/first
+check request-irq-vf-back wait_for 10 sh -c "[ \"\$(basename \$(readlink /sys/bus/pci/devices/$vf0/driver))\" = $drv0 ]"
+check request-irq-no-record no_records
 
 # The same VF to two guests: the second is refused, the first is unharmed.
 sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \

@@ -1,0 +1,41 @@
+# Guest: virtio-net against L1 at 10.0.5.1 on the TAP's other end. Reports
+# the NIC, pings, then (sluice.test=xfer) sends 64 MiB to L1 and receives
+# 64 MiB from it with busybox nc, printing checksums. "@@GUEST" lines only.
+L1=10.0.5.1
+cmdline=" $(cat /proc/cmdline) "
+n=0
+while [ $n -lt 100 ] && [ ! -e /sys/class/net/eth0 ]; do usleep 100000; n=$((n + 1)); done
+i=eth0
+echo "@@GUEST nic $i driver=$(basename "$(readlink /sys/class/net/$i/device/driver)") mac=$(cat /sys/class/net/$i/address)"
+echo "@@GUEST features $(cat /sys/class/net/$i/device/features)"
+ip addr add 10.0.5.2/24 dev $i
+ip link set $i up
+n=0
+while [ $n -lt 120 ] && ! ping -c 1 -W 1 $L1 >/dev/null 2>&1; do n=$((n + 1)); done
+if ping -c 5 $L1 > /tmp/ping.out 2>&1; then
+	echo "@@GUEST ping ok $(grep -o 'min/avg/max = [0-9./]*' /tmp/ping.out)"
+else
+	echo "@@GUEST ping failed"; cat /tmp/ping.out
+fi
+now() { cut -d' ' -f1 /proc/uptime; }
+case "$cmdline" in
+*" sluice.test=xfer "*)
+	dd if=/dev/urandom of=/tmp/up.bin bs=1M count=64 2>/dev/null
+	echo "@@GUEST up sha=$(sha256sum /tmp/up.bin | cut -d' ' -f1)"
+	t0=$(now)
+	nc $L1 5001 < /tmp/up.bin
+	echo "@@GUEST up done rc=$? secs=$(echo "$(now) - $t0" | bc)"
+	rm -f /tmp/up.bin
+	# Receiving: nc's stdin must stay open, or it half-closes and L1 stops sending.
+	mkfifo /tmp/hold
+	t0=$(now)
+	nc $L1 5002 < /tmp/hold > /tmp/down.bin &
+	pid=$!
+	exec 9> /tmp/hold
+	wait $pid
+	echo "@@GUEST down done rc=$? secs=$(echo "$(now) - $t0" | bc) bytes=$(wc -c < /tmp/down.bin)"
+	exec 9>&-
+	echo "@@GUEST down sha=$(sha256sum /tmp/down.bin | cut -d' ' -f1)"
+	;;
+esac
+grep virtio /proc/interrupts
