@@ -87,4 +87,4 @@ clean:
 	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/asan $(BUILD)/ubsan \
 		$(BUILD)/sluice $(BUILD)/libsluice.a
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools -name '*.d' 2>/dev/null)

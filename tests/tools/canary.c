@@ -14,21 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PAGE 4096
+#include "tests/tools/pagemap.h"
+
 #define PATTERN 0x5a
-
-static uint64_t phys_of(void *p)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0 || pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / PAGE * 8)) != sizeof(e))
-		e = 0;
-	if (fd >= 0)
-		close(fd);
-	/* bit 63: present; bits 54:0: the page frame number */
-	return (e >> 63) ? (e & ((1ull << 55) - 1)) * PAGE : 0;
-}
 
 int main(int argc, char **argv)
 {

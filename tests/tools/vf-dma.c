@@ -18,7 +18,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PAGE	4096
+#include "tests/tools/pagemap.h"
+
 #define TDWBAL	0x3838	/* VF TX queue 0 */
 #define TDWBAH	0x383c
 #define HEAD_WB_ENABLE 1u
@@ -31,18 +32,6 @@ static void wb(uint64_t addr, int on)
 	bar[TDWBAL / 4] = on ? ((uint32_t)addr & ~3u) | HEAD_WB_ENABLE : 0;
 }
 
-static uint64_t phys_of(void *p)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0 || pread(fd, &e, sizeof(e), (off_t)((uintptr_t)p / PAGE * 8)) != sizeof(e))
-		e = 0;
-	if (fd >= 0)
-		close(fd);
-	return (e >> 63) ? (e & ((1ull << 55) - 1)) * PAGE : 0;
-}
-
 static int self_test(int secs)
 {
 	volatile uint32_t *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
@@ -53,7 +42,7 @@ static int self_test(int secs)
 	if (page == MAP_FAILED)
 		return 2;
 	page[0] = 0xa5a5a5a5;
-	phys = phys_of((void *)(uintptr_t)page);
+	phys = phys_of(page);
 	if (!phys)
 		return 2;
 	wb(phys, 1);
