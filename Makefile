@@ -28,7 +28,7 @@ TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS_BIN := $(TOOLS_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 SETUP     := $(BUILD)/.setup-done
 
-.PHONY: all unit asan ubsan test demo bed bench clean setup
+.PHONY: all unit unit-bins asan ubsan test demo bed bench clean setup
 all: $(BUILD)/sluice $(TOOLS_BIN)
 
 # Every target that needs packages runs the (idempotent, stamped) setup first.
@@ -61,17 +61,21 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a | $(SETUP)
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)
+unit-bins: $(UNIT_BIN)
 
+ASAN_VARS := BUILD=$(BUILD)/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all"
 asan:
-	$(MAKE) BUILD=$(BUILD)/asan OPT="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
+	$(MAKE) $(ASAN_VARS) unit
 ubsan:
 	$(MAKE) BUILD=$(BUILD)/ubsan OPT="-O1 -g" \
 		SANITIZE="-fsanitize=undefined -fno-sanitize-recover=all" unit
 
-# Unit tests, then every test-bed scenario; ends with "N passed, N failed".
-test: all $(UNIT_BIN)
-	@scripts/run-tests
+# Unit tests (under ASan+UBSan), CLI golden files, then every test-bed scenario;
+# ends with "N passed, N failed".
+test: all
+	@$(MAKE) --no-print-directory $(ASAN_VARS) unit-bins
+	@UNIT_DIR=$(BUILD)/asan/unit scripts/run-tests
 
 bed: all
 	@scripts/testbed $(SCENARIO)
