@@ -11,6 +11,9 @@
  *   range  a buffer outside guest RAM: the same
  *   read   after a reset, a good read still works
  *   cfgwin num_queues read through the PCI configuration access window (§4.1.4.9)
+ *   move   with the queue live, move BAR4 64 KiB up (as a guest OS may): a kick at
+ *          the old address must do nothing, one at the new address must work,
+ *          then 1000 more requests (their kicks: ioeventfds, not exits to sluice)
  *
  *   vdrive BDF MODE...   -> one "vdrive: MODE ..." line per mode; exit 0 if all ran
  */
@@ -38,6 +41,7 @@
 
 struct dev {
 	char sys[128];
+	uint8_t *old_bar;	/* after "move": where BAR4 was */
 	uint8_t *bar;
 	uint32_t common, notify, mult;
 	uint8_t *ring, *buf;
@@ -158,27 +162,39 @@ static void desc(struct dev *d, unsigned i, uint64_t addr, uint32_t len, uint16_
 	t[i] = (struct vring_desc){ .addr = addr, .len = len, .flags = flags, .next = next };
 }
 
-/* Offer chain @head, kick, and wait for the used ring or for NEEDS_RESET. */
-static const char *submit(struct dev *d, unsigned head)
+/* Ring the doorbell at @bell; wait for the used ring to catch up, or for NEEDS_RESET. */
+static const char *kick_wait(struct dev *d, uint8_t *bell, int ms)
 {
-	volatile uint16_t *avail = (volatile uint16_t *)(void *)(d->ring + AVAIL);
 	volatile uint16_t *used_idx = (volatile uint16_t *)(void *)(d->ring + USED + 2);
-	unsigned want = (uint16_t)(d->avail_idx + 1);
 	struct timespec ts = { 0, 1000000 };
 	int i;
 
-	avail[2 + d->avail_idx % QSZ] = (uint16_t)head;
-	__atomic_store_n(&avail[1], (uint16_t)want, __ATOMIC_RELEASE);
-	d->avail_idx++;
-	*(volatile uint16_t *)(void *)(d->bar + d->notify) = 0;	/* queue 0's doorbell */
-	for (i = 0; i < 10000; i++) {
-		if (__atomic_load_n(used_idx, __ATOMIC_ACQUIRE) == want)
+	*(volatile uint16_t *)(void *)(bell + d->notify) = 0;	/* queue 0's doorbell */
+	for (i = 0; i < ms; i++) {
+		if (__atomic_load_n(used_idx, __ATOMIC_ACQUIRE) == d->avail_idx)
 			return "used";
-		if (*c8(d, VIRTIO_PCI_COMMON_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET)
+		/* Each status read is an exit to sluice: not every millisecond. */
+		if (i % 50 == 49 && (*c8(d, VIRTIO_PCI_COMMON_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET))
 			return "needs-reset";
 		nanosleep(&ts, NULL);
 	}
 	return "timeout";
+}
+
+/* Offer chain @head and kick at @bell. */
+static const char *submit_at(struct dev *d, unsigned head, uint8_t *bell, int ms)
+{
+	volatile uint16_t *avail = (volatile uint16_t *)(void *)(d->ring + AVAIL);
+
+	avail[2 + d->avail_idx % QSZ] = (uint16_t)head;
+	d->avail_idx++;
+	__atomic_store_n(&avail[1], d->avail_idx, __ATOMIC_RELEASE);
+	return kick_wait(d, bell, ms);
+}
+
+static const char *submit(struct dev *d, unsigned head)
+{
+	return submit_at(d, head, d->bar, 10000);
 }
 
 static void request(struct dev *d, uint32_t type)
@@ -224,10 +240,83 @@ fail:
 	printf("vdrive: cfgwin failed: %s\n", strerror(errno));
 }
 
+static int cfg_rw(struct dev *d, void *buf, size_t len, off_t off, int write)
+{
+	char path[160];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/config", d->sys);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* PCI 3.0 §6.2.5.1: decode off, new 64-bit BAR4 address, decode on. */
+static int move_bar(struct dev *d, uint64_t *to)
+{
+	uint32_t bar[2];
+	uint16_t cmd;
+	uint64_t from;
+	uint8_t *map;
+	int fd;
+
+	if (cfg_rw(d, bar, 8, 0x20, 0) || cfg_rw(d, &cmd, 2, 4, 0))
+		return -1;
+	from = ((uint64_t)bar[1] << 32 | bar[0]) & ~0xfull;
+	*to = from + 0x10000;
+	cmd &= (uint16_t)~0x2;
+	if (cfg_rw(d, &cmd, 2, 4, 1))
+		return -1;
+	bar[0] = (uint32_t)*to | (bar[0] & 0xf);
+	bar[1] = (uint32_t)(*to >> 32);
+	cmd |= 0x2;
+	if (cfg_rw(d, bar, 8, 0x20, 1) || cfg_rw(d, &cmd, 2, 4, 1))
+		return -1;
+	fd = open("/dev/mem", O_RDWR | O_SYNC);
+	if (fd < 0)
+		return -1;
+	map = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)*to);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -1;
+	d->old_bar = d->bar;
+	d->bar = map;
+	return 0;
+}
+
+static void move(struct dev *d)
+{
+	const char *stale, *r;
+	uint64_t to;
+	int i, ok = 0;
+
+	if (init(d) || move_bar(d, &to)) {
+		printf("vdrive: move failed: %s\n", strerror(errno));
+		return;
+	}
+	request(d, VIRTIO_BLK_T_IN);
+	stale = submit_at(d, 0, d->old_bar, 1000);	/* the old doorbell: nothing may happen */
+	r = stale[0] == 't' ? kick_wait(d, d->bar, 10000) : "skipped";
+	for (i = 0; i < 1000 && r[0] == 'u'; i++) {
+		request(d, VIRTIO_BLK_T_IN);
+		ok += submit(d, 0)[0] == 'u' && d->buf[STATUS] == 0;
+	}
+	printf("vdrive: move to 0x%llx: old-doorbell %s, new-doorbell %s, reads %d/1000\n",
+	       (unsigned long long)to, stale, r, ok);
+}
+
 static void run(struct dev *d, const char *mode)
 {
 	const char *r;
 
+	if (!strcmp(mode, "move")) {
+		move(d);
+		return;
+	}
 	if (!strcmp(mode, "cfgwin")) {
 		cfg_window(d);
 		return;

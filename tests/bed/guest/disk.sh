@@ -13,7 +13,6 @@ case " $(cat /proc/cmdline) " in
 	dd if=/dev/urandom of=payload bs=1M count=8 2>/dev/null
 	echo "@@GUEST payload sha=$(sha256sum payload | cut -d' ' -f1)"
 	if tar -cf /dev/vda payload && sync; then echo "@@GUEST wrote ok"; else echo "@@GUEST write failed"; fi
-	grep virtio /proc/interrupts
 	echo "@@GUEST irqs $(irqs)"
 	;;
 *" sluice.test=read "*)
@@ -41,4 +40,11 @@ case " $(cat /proc/cmdline) " in
 	after=$(dd if=/dev/vda bs=4096 count=1 2>/dev/null | sha256sum | cut -d' ' -f1)
 	[ "$before" = "$after" ] && echo "@@GUEST ro-unchanged-after-rebind" || echo "@@GUEST ro-changed"
 	;;
+*" sluice.test=move "*)
+	mkdir -p /tmp/t && tar -xf /dev/vdb -C /tmp/t
+	bdf=$(basename "$(dirname "$(readlink -f /sys/block/vda/device)")")
+	echo "$bdf" > /sys/bus/pci/drivers/virtio-pci/unbind
+	/tmp/t/vdrive "$bdf" move | sed 's/^/@@GUEST /'
+	;;
 esac
+grep virtio /proc/interrupts

@@ -4,7 +4,7 @@
 # with an I/O error when a write reaches it anyway) and sluice runs on.
 # Kicks reach sluice's worker through ioeventfds, not MMIO exits. Bad
 # --disk input exits 2.
-# bed: timeout=600
+# bed: timeout=400
 # bed: guest=disk
 
 K=/bed/vmlinuz
@@ -43,6 +43,13 @@ grep -a '@@GUEST' /tmp/out
 check read-run-exit0 test "$(rc)" = 0
 check read-back-identical test -n "$sha" -a "$(val 'read sha=')" = "$sha"
 
+# Without MSI (pci=nomsi) the driver falls back to INTx and the ISR register.
+run --disk /tmp/disk.img --cmdline "console=ttyS0 panic=-1 pci=nomsi sluice.test=read"
+grep -aE '@@GUEST|virtio' /tmp/out
+check intx-run-exit0 test "$(rc)" = 0
+check intx-guest-uses-intx grep -qE 'IO-APIC.*virtio' /tmp/out
+check intx-read-back-identical test "$(val 'read sha=')" = "$sha"
+
 # Read-only: the guest kernel refuses writes itself; vdrive, a hostile
 # userspace driver in the guest, sends one anyway (the device answers IOERR)
 # and then malformed chains (the device sets DEVICE_NEEDS_RESET); after
@@ -63,6 +70,17 @@ check ro-outside-ram-logged seen 'disk0 (/tmp/disk.img): requestq: buffer or ind
 check ro-reads-after-reset test "$(grep -c '@@GUEST vdrive: read used status=0' /tmp/out)" = 2
 check ro-kernel-driver-rebinds seen '@@GUEST ro-unchanged-after-rebind'
 check ro-image-unchanged test "$(sha256sum /tmp/disk.img | cut -d' ' -f1)" = "$img_sha"
+
+# The guest moves BAR4 while the queue is live: the doorbell's ioeventfd
+# moves with it (a kick at the old address does nothing), and 1000 requests
+# after the move cost no MMIO exits to sluice.
+run --disk /tmp/disk.img,ro --disk /tmp/tools.tar,ro --cmdline "$(cmd move)"
+grep -aE '@@GUEST|sluice:' /tmp/out
+check move-run-exit0 test "$(rc)" = 0
+check move-old-doorbell-dead seen '@@GUEST vdrive: move to .*old-doorbell timeout'
+check move-new-doorbell-works seen '@@GUEST vdrive: move to .*new-doorbell used, reads 1000/1000'
+echo "stats: idle user_mmio=$idle_mmio, move user_mmio=$(stat user_mmio)"
+check move-kicks-not-mmio-exits test "$(stat user_mmio)" -lt $((idle_mmio + 500))
 
 # Bad input: exit 2, a message naming the disk, nothing created.
 truncate -s 1000 /tmp/odd.img
