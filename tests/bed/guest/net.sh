@@ -1,6 +1,7 @@
 # Guest: virtio-net against L1 at 10.0.5.1 on the TAP's other end. Reports
-# the NIC, pings, then (sluice.test=xfer) sends 64 MiB to L1 and receives
-# 64 MiB from it with busybox nc, printing checksums. "@@GUEST" lines only.
+# the NIC, pings (sluice.pings=N times, default 5), then (sluice.test=xfer)
+# sends 64 MiB to L1 and receives 64 MiB from it with busybox nc, printing
+# checksums and times. "@@GUEST" lines only.
 L1=10.0.5.1
 cmdline=" $(cat /proc/cmdline) "
 n=0
@@ -12,7 +13,9 @@ ip addr add 10.0.5.2/24 dev $i
 ip link set $i up
 n=0
 while [ $n -lt 120 ] && ! ping -c 1 -W 1 $L1 >/dev/null 2>&1; do n=$((n + 1)); done
-if ping -c 5 $L1 > /tmp/ping.out 2>&1; then
+count=5
+case "$cmdline" in *" sluice.pings="*) count=$(echo "$cmdline" | sed 's/.* sluice.pings=\([0-9]*\) .*/\1/') ;; esac
+if ping -c $count -i 0.2 $L1 > /tmp/ping.out 2>&1; then
 	echo "@@GUEST ping ok $(grep -o 'min/avg/max = [0-9./]*' /tmp/ping.out)"
 else
 	echo "@@GUEST ping failed"; cat /tmp/ping.out
@@ -38,4 +41,5 @@ case "$cmdline" in
 	echo "@@GUEST down sha=$(sha256sum /tmp/down.bin | cut -d' ' -f1)"
 	;;
 esac
+echo "@@GUEST packets rx=$(cat /sys/class/net/$i/statistics/rx_packets) tx=$(cat /sys/class/net/$i/statistics/tx_packets)"
 grep virtio /proc/interrupts

@@ -1,0 +1,134 @@
+/* sluice: TAP devices for virtio-net (vmm/tap.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+#include "vmm/log.h"
+#include "vmm/tap.h"
+
+enum tap_kind tap_kind(const char *sysfs, const char *ifname)
+{
+	char path[256], buf[32];
+	unsigned long flags;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/class/net/%s", sysfs, ifname);
+	if (access(path, F_OK))
+		return TAP_ABSENT;
+	/* drivers/net/tun.c: every tun/tap netdev has tun_flags ("0x1002\n"). */
+	snprintf(path, sizeof(path), "%s/class/net/%s/tun_flags", sysfs, ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return TAP_NOT_TUN;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return TAP_NOT_TUN;
+	buf[n] = '\0';
+	flags = strtoul(buf, NULL, 16);
+	return flags & IFF_TAP ? TAP_IS_TAP : TAP_IS_TUN;
+}
+
+static int check_existing(const char *ifname, const char *label)
+{
+	switch (tap_kind("/sys", ifname)) {
+	case TAP_IS_TUN:
+		pr_err("%s: %s is a TUN (layer 3) device, not a TAP: give a TAP "
+		       "(ip tuntap add %s mode tap) or a new name", label, ifname, ifname);
+		return -EINVAL;
+	case TAP_NOT_TUN:
+		pr_err("%s: %s is a network interface but not a TAP: give a TAP "
+		       "or a name that does not exist yet (sluice then creates it)", label, ifname);
+		return -EINVAL;
+	default:
+		return 0;
+	}
+}
+
+static int set_iff(struct tap *t, const char *ifname, bool create, const char *label)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int err;
+
+	/* A new TAP: never attach to one that appeared meanwhile; "%d" picks a free number. */
+	if (create)
+		ifr.ifr_flags |= IFF_TUN_EXCL;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", *ifname ? ifname : "sluice%d");
+	if (ioctl(t->fd, TUNSETIFF, &ifr) == 0) {
+		snprintf(t->ifname, sizeof(t->ifname), "%s", ifr.ifr_name);
+		return 0;
+	}
+	err = -errno;
+	if (err == -EPERM)
+		pr_err("%s: %s TAP %s: permission denied: run as root (CAP_NET_ADMIN), or "
+		       "create it beforehand owned by this user (ip tuntap add %s mode tap user USER)",
+		       label, create ? "creating" : "attaching to", *ifname ? ifname : "sluiceN",
+		       *ifname ? ifname : "NAME");
+	else if (err == -EBUSY)
+		pr_err("%s: TAP %s is in use (another process has it open): stop that one or "
+		       "give another name", label, ifname);
+	else
+		pr_err("%s: TUNSETIFF %s: %s", label, *ifname ? ifname : "sluice%d", strerror(-err));
+	return err;
+}
+
+int tap_open(struct tap *t, const char *ifname, const char *label)
+{
+	int hdr_sz = sizeof(struct virtio_net_hdr_v1), err;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->orig_hdr_sz = -1;
+	err = *ifname ? check_existing(ifname, label) : 0;
+	if (err)
+		return err;
+	t->created = !*ifname || tap_kind("/sys", ifname) == TAP_ABSENT;
+	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0) {
+		err = -errno;
+		pr_err("%s: /dev/net/tun: %s: load the tun module (modprobe tun)", label, strerror(errno));
+		return err;
+	}
+	err = set_iff(t, ifname, t->created, label);
+	if (err)
+		goto err_close;
+	if (!t->created && ioctl(t->fd, TUNGETVNETHDRSZ, &t->orig_hdr_sz) < 0)
+		t->orig_hdr_sz = -1;
+	/* virtio 1.x: the header always has num_buffers (§5.1.6). */
+	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr_sz) < 0) {
+		err = -errno;
+		pr_err("%s: TAP %s: TUNSETVNETHDRSZ: %s", label, t->ifname, strerror(errno));
+		goto err_close;
+	}
+	return 0;
+
+err_close:
+	tap_close(t);
+	return err;
+}
+
+void tap_close(struct tap *t)
+{
+	if (t->fd < 0)
+		return;
+	/* An existing TAP outlives us: give back the header size and offloads we set. */
+	if (!t->created && t->ifname[0]) {
+		tap_set_offload(t, 0);
+		if (t->orig_hdr_sz > 0)
+			ioctl(t->fd, TUNSETVNETHDRSZ, &t->orig_hdr_sz);
+	}
+	close(t->fd);
+	t->fd = -1;
+}
+
+int tap_set_offload(struct tap *t, unsigned flags)
+{
+	return ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)flags) < 0 ? -errno : 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * sluice: a TAP device as a virtio-net backend (Documentation/networking/
+ * tuntap.rst): IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, with the 12-byte
+ * virtio 1.x header (struct virtio_net_hdr_v1) on every frame.
+ *
+ * A name that does not exist is created for the run and not made persistent,
+ * so it vanishes when its last fd closes: on every exit path, SIGKILL
+ * included. An existing TAP (ip tuntap add, tunctl) is attached; what sluice
+ * changes on it (header size, offloads) is put back on close.
+ */
+#ifndef SLUICE_TAP_H
+#define SLUICE_TAP_H
+
+#include <net/if.h>
+#include <stdbool.h>
+
+enum tap_kind {
+	TAP_ABSENT,	/* no interface by that name */
+	TAP_IS_TAP,	/* a tun/tap device in TAP mode */
+	TAP_IS_TUN,	/* a tun/tap device in TUN (layer 3) mode */
+	TAP_NOT_TUN,	/* some other interface */
+};
+
+struct tap {
+	int fd;
+	char ifname[IFNAMSIZ];
+	bool created;		/* ours: goes away with fd */
+	int orig_hdr_sz;	/* an existing TAP's vnet header size, restored on close */
+};
+
+/* What @ifname is, from @sysfs ("/sys"; a directory tree in tests). */
+enum tap_kind tap_kind(const char *sysfs, const char *ifname);
+
+/*
+ * Open @ifname, or create it ("" picks sluiceN), non-blocking, with the
+ * virtio 1.x header. Messages start with @label ("net0"). 0 or -errno
+ * (-EINVAL: the name is not a TAP).
+ */
+int tap_open(struct tap *t, const char *ifname, const char *label);
+void tap_close(struct tap *t);
+
+/* TUNSETOFFLOAD: TUN_F_* the reader (the guest) can take. 0 or -errno. */
+int tap_set_offload(struct tap *t, unsigned flags);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * sluice: a virtio-net device (virtio 1.2 §5.1) on the virtio-pci
+ * transport, one receive and one transmit queue, backed by a TAP.
+ *
+ * Two data paths, chosen per device:
+ *   - userspace: the transport's worker thread moves frames between the
+ *     rings and the TAP (writev from guest buffers on transmit; on receive
+ *     a read into a bounce buffer, then copied into one buffer or, with
+ *     VIRTIO_NET_F_MRG_RXBUF, spread over as many as it takes);
+ *   - vhost=on: the kernel's vhost-net does it (vmm/vhost_net.c), kicked by
+ *     the queues' ioeventfds and raising their irqfds.
+ * Either way the TAP carries the 12-byte virtio 1.x header, and the
+ * offloads the driver accepted for its receive side (GUEST_CSUM,
+ * GUEST_TSO4/6) are given to the TAP with TUNSETOFFLOAD at DRIVER_OK.
+ */
+#ifndef SLUICE_VIRTIO_NET_H
+#define SLUICE_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
+
+#include "vmm/evloop.h"
+#include "vmm/run.h"
+#include "vmm/tap.h"
+#include "vmm/vhost_net.h"
+#include "vmm/virtio_pci.h"
+
+#define VIRTIO_NET_QUEUE_SIZE	256
+#define VIRTIO_NET_RXQ		0
+#define VIRTIO_NET_TXQ		1
+#define VIRTIO_NET_HDR_LEN	sizeof(struct virtio_net_hdr_v1)	/* 12 */
+/* A frame from the TAP: the header and up to 64 KiB of GSO frame, with room to spare. */
+#define VIRTIO_NET_FRAME_MAX	(VIRTIO_NET_HDR_LEN + 65536 + 4096)
+#define VIRTIO_NET_IOV_MAX	1024
+
+struct virtio_net_dev {
+	char name[48];			/* "net0 (tap sluice0)" */
+	struct tap tap;
+	bool use_vhost;
+	struct vhost_net vhost;
+	struct ev_watch vhost_err;	/* a ring error vhost reports */
+	bool vhost_err_watched;
+	uint8_t mac[6];
+	uint64_t features;		/* offered */
+	uint64_t acked;			/* negotiated, from start to reset */
+	struct virtio_pci *vp;
+	struct vm *vm;
+
+	/* Userspace receive path (worker thread) */
+	uint8_t *frame;			/* bounce buffer: header + frame from the TAP */
+	size_t frame_len;		/* > 0: a frame waits for receive buffers */
+	uint32_t tap_events;		/* what the worker waits for on the TAP */
+	struct iovec iov[VIRTIO_NET_IOV_MAX];
+	bool tap_err_logged;
+};
+
+/* Open the TAP (and /dev/vhost-net) for --net @n, device number @index. 0 or -errno. */
+int virtio_net_dev_open(struct virtio_net_dev *d, const struct run_net *n, unsigned index);
+void virtio_net_dev_close(struct virtio_net_dev *d);
+
+int virtio_net_dev_attach(struct virtio_net_dev *d, struct vm *vm);
+void virtio_net_dev_detach(struct virtio_net_dev *d);
+
+/* ---- Pure parts (unit-tested) ---- */
+
+/* The features offered: with vhost, the ring features it lacks are left out. */
+uint64_t virtio_net_offered(bool vhost, uint64_t vhost_features);
+/* TUN_F_* for TUNSETOFFLOAD: what the driver accepted to receive (§5.1.6.4). */
+unsigned virtio_net_tap_offloads(uint64_t features);
+/* §5.1.6.2: may a transmitted frame with this header go to the TAP? */
+bool virtio_net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t features);
+/*
+ * §5.1.6.4: make the TAP's header fit what the driver negotiated, with
+ * @num_buffers; false when the frame cannot be given to it (drop it).
+ */
+bool virtio_net_rx_hdr(struct virtio_net_hdr_v1 *h, uint64_t features, uint16_t num_buffers);
+
+#endif
