@@ -20,6 +20,7 @@
 #include "vmm/log.h"
 #include "vmm/run.h"
 #include "vmm/term.h"
+#include "vmm/virtio_devs.h"
 #include "vmm/vm.h"
 
 struct file_map {
@@ -358,7 +359,7 @@ static int assign_all(struct passthrough *pt, const struct run_opts *o, char (*b
 }
 
 static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map *kernel,
-			struct file_map *initrd, char (*bdfs)[16], int sfd)
+			struct file_map *initrd, char (*bdfs)[16], int sfd, struct virtio_devs *pv)
 {
 	struct passthrough pt;
 	int err, status;
@@ -369,12 +370,15 @@ static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map
 	unmap_file(kernel);
 	if (err)
 		return status_of(err);
+	if (virtio_devs_attach(pv, vm))
+		return SLUICE_EXIT_FAIL;
 	passthrough_init(&pt, vm);
 	status = assign_all(&pt, o, bdfs);
-	if (status)
-		return status;
-	status = run_vm(vm, sfd, o->stats);
-	passthrough_release(&pt);
+	if (!status) {
+		status = run_vm(vm, sfd, o->stats);
+		passthrough_release(&pt);
+	}
+	virtio_devs_detach(pv);
 	return status;
 }
 
@@ -385,6 +389,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	struct vm vm;
 	struct vm_config cfg;
+	struct virtio_devs pv;
 	sigset_t set;
 	int kvm_fd, err, sfd, status = SLUICE_EXIT_USAGE;
 
@@ -403,7 +408,8 @@ int cmd_run(int argc, char **argv)
 	kvm_fd = kvm_open_checked();
 	if (kvm_fd < 0)
 		goto out_unmap;
-	if (check_host(&o, kvm_fd)) {
+	/* Disk images, TAPs, /dev/vhost-net: opened before the VM, as the kernel and initrd. */
+	if (check_host(&o, kvm_fd) || virtio_devs_open(&pv, &o)) {
 		close(kvm_fd);
 		goto out_unmap;
 	}
@@ -414,10 +420,12 @@ int cmd_run(int argc, char **argv)
 	err = vm_create(&vm, kvm_fd, &cfg);
 	if (err) {
 		status = SLUICE_EXIT_FAIL;
-		goto out_unmap;
+		goto out_close_devs;
 	}
-	status = boot_and_run(&vm, &o, &kernel, &initrd, bdfs, sfd);
+	status = boot_and_run(&vm, &o, &kernel, &initrd, bdfs, sfd, &pv);
 	vm_destroy(&vm);
+out_close_devs:
+	virtio_devs_close(&pv);
 out_unmap:
 	unmap_file(&initrd);
 	unmap_file(&kernel);

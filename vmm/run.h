@@ -2,8 +2,27 @@
 #ifndef SLUICE_RUN_H
 #define SLUICE_RUN_H
 
+#include <limits.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#define RUN_MAX_DISKS	8
+#define RUN_MAX_NETS	8
+
+/* --disk PATH[,ro] */
+struct run_disk {
+	char path[PATH_MAX];
+	bool ro;
+};
+
+/* --net tap[:NAME][,mac=MAC][,vhost=on] */
+struct run_net {
+	char ifname[IFNAMSIZ];		/* "" when sluice picks the name (sluiceN) */
+	bool has_mac;
+	uint8_t mac[6];
+	bool vhost;
+};
 
 struct run_opts {
 	const char *kernel;
@@ -17,10 +36,23 @@ struct run_opts {
 	unsigned nr_assign;
 	bool allow_unsafe_interrupts;
 	bool stats;			/* --stats: print exit counters at the end */
+	struct run_disk disk[RUN_MAX_DISKS];	/* in order: disk0, disk1, ... */
+	unsigned nr_disks;
+	struct run_net net[RUN_MAX_NETS];	/* net0, net1, ... */
+	unsigned nr_nets;
 };
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 #define RUN_DEFAULT_MEMORY (256ull << 20)
+
+/*
+ * --disk and --net (vmm/run_virtio_opts.c, pure): add one to @o. 0, or
+ * -EINVAL with a message on stderr.
+ */
+int run_opt_disk(struct run_opts *o, const char *arg);
+int run_opt_net(struct run_opts *o, const char *arg);
+/* "52:54:00:12:34:56": a unicast, non-zero MAC. 0 or -EINVAL (no message). */
+int run_parse_mac(const char *s, uint8_t mac[6]);
 
 /*
  * Parse `run`'s arguments (argv[0] is "run"). 0; 1 when --help was printed;

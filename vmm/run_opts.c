@@ -14,6 +14,7 @@ static const char run_usage[] =
 	"usage: sluice run --kernel BZIMAGE [--initrd FILE] [--cmdline STRING]\n"
 	"                  [--cpus N] [--memory SIZE] [--hugepages] [--name NAME]\n"
 	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts] [--stats]\n"
+	"                  [--disk PATH[,ro]]... [--net tap[:NAME][,mac=MAC][,vhost=on]]...\n"
 	"\n"
 	"Boot a Linux guest. Its console is this terminal (Ctrl-A x quits,\n"
 	"Ctrl-A Ctrl-A sends Ctrl-A). SIZE takes K, M, G suffixes.\n"
@@ -33,13 +34,21 @@ static const char run_usage[] =
 	"                     device could then inject any interrupt into the host)\n"
 	"  --stats            at the end, print KVM's exit counters (binary stats)\n"
 	"                     and the exits sluice handled itself\n"
+	"  --disk PATH[,ro]   a raw disk image as a virtio-blk disk (the guest's vda,\n"
+	"                     vdb, ... in order); ,ro attaches it read-only. Repeatable,\n"
+	"                     up to 8\n"
+	"  --net tap[:NAME][,mac=MAC][,vhost=on]\n"
+	"                     a virtio-net NIC on the TAP device NAME, created for the\n"
+	"                     run (sluiceN if no NAME) unless it exists; MAC defaults\n"
+	"                     to a random local one; vhost=on moves the data path into\n"
+	"                     the kernel (vhost-net). Repeatable, up to 8\n"
 	"\n"
 	"exit status: 0 guest powered off, 1 failure, 2 bad input, 3 guest rebooted,\n"
 	"4 guest panicked, 5 quit with Ctrl-A x, 128+N stopped by signal N\n";
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME,
-	OPT_ASSIGN, OPT_UNSAFE_IRQ, OPT_STATS,
+	OPT_ASSIGN, OPT_UNSAFE_IRQ, OPT_STATS, OPT_DISK, OPT_NET,
 };
 
 static const struct option run_longopts[] = {
@@ -53,6 +62,8 @@ static const struct option run_longopts[] = {
 	{ "assign", required_argument, NULL, OPT_ASSIGN },
 	{ "allow-unsafe-interrupts", no_argument, NULL, OPT_UNSAFE_IRQ },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -79,6 +90,8 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_HUGEPAGES: o->hugepages = true; return 0;
 	case OPT_UNSAFE_IRQ: o->allow_unsafe_interrupts = true; return 0;
 	case OPT_STATS: o->stats = true; return 0;
+	case OPT_DISK: return run_opt_disk(o, arg);
+	case OPT_NET: return run_opt_net(o, arg);
 	case OPT_ASSIGN:
 		if (o->nr_assign == ARRAY_SIZE(o->assign))
 			return bad("--assign %s: at most %zu devices per VM", arg, ARRAY_SIZE(o->assign));
