@@ -1,11 +1,13 @@
 /*
  * sluice: a passthrough device's interrupts. Each MSI/MSI-X vector has one
- * eventfd that VFIO signals. While the vector is effective (enabled and
- * unmasked) KVM injects straight from it through an irqfd on the vector's
- * GSI, so no interrupt passes through sluice. While it is masked, sluice
- * reads the eventfd and sets the vector's Pending bit (PCI 3.0 §6.8.2.9),
- * which msix/msi deliver on unmask. A message that does not target the
- * guest's own local APICs (irqremap/msi_check.c) is never routed.
+ * eventfd that VFIO signals (vmm/msix_route.c). While the vector is
+ * effective (enabled and unmasked) KVM injects straight from it through an
+ * irqfd on the vector's GSI, so no interrupt passes through sluice. While it
+ * is masked, sluice reads the eventfd and sets the vector's Pending bit (PCI
+ * 3.0 §6.8.2.9), which msix/msi deliver on unmask. A message that does not
+ * target the guest's own local APICs (irqremap/msi_check.c) is never routed.
+ * INTx goes through an irqfd with a resample fd; the request interrupt
+ * stops the VM.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "irqremap/irqremap.h"
+#include "vmm/msix_route.h"
 #include "vfio/vfio.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -41,89 +44,33 @@ static int set_irqs(struct vfio_dev *d, unsigned index, uint32_t action, unsigne
 	return err;
 }
 
-static void vec_watch(struct ev_watch *w, uint32_t events)
+/* A host interrupt reached sluice while the vector was not routed: Pending. */
+static void vec_pending(void *opaque, unsigned n)
 {
-	struct vfio_vector *v = w->opaque;
-	struct vfio_dev *d = v->dev;
-	uint64_t cnt;
+	struct vfio_dev *d = opaque;
 
-	(void)events;
-	if (read(v->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return;
-	/*
-	 * Even if a vCPU attached the irqfd since the read: signal, so the
-	 * message we consumed is delivered (fire) or kept (Pending), never lost.
-	 */
 	if (d->has_msix && msix_enabled(&d->msix))
-		msix_signal(&d->msix, v->n);
+		msix_signal(&d->msix, n);
 	else if (d->has_msi)
-		msi_signal(&d->msi, v->n);
+		msi_signal(&d->msi, n);
 }
 
-static void route_off(struct vfio_dev *d, struct vfio_vector *v)
-{
-	struct vm *vm = d->pt->vm;
-
-	if (v->irqfd)
-		irqfd_deassign(vm->vm_fd, (unsigned)v->gsi, v->efd);
-	v->irqfd = false;
-	ev_mod(&vm->ev, &v->watch, EPOLLIN);
-}
-
-static int route_on(struct vfio_dev *d, struct vfio_vector *v, const struct msi_msg *msg)
-{
-	struct vm *vm = d->pt->vm;
-	int err;
-
-	if (v->gsi < 0) {
-		v->gsi = gsi_alloc(&vm->routes);
-		if (v->gsi < 0)
-			return v->gsi;
-	}
-	if ((err = route_set_msi(&vm->routes, (unsigned)v->gsi, msg->addr_lo, msg->addr_hi, msg->data)) ||
-	    (err = route_commit(&vm->routes, vm->vm_fd)))
-		return err;
-	ev_mod(&vm->ev, &v->watch, 0);
-	if (!v->irqfd) {
-		err = irqfd_assign(vm->vm_fd, (unsigned)v->gsi, v->efd, -1);
-		v->irqfd = !err;
-	}
-	return err;
-}
+static const struct msix_route_ops route_ops = {
+	.pending = vec_pending,
+};
 
 static void vec_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled)
 {
 	struct vfio_dev *d = opaque;
-	struct vfio_vector *v = &d->vec[n];
-	struct msi_msg msg = { .addr_lo = (uint32_t)addr, .addr_hi = (uint32_t)(addr >> 32), .data = data };
-	char why[200];
-	int err;
 
-	if (n >= d->nr_vec)
-		return;
-	if (enabled && msi_check_explain(why, sizeof(why), d->bdf, &msg, d->pt->vm->topo_cpus) != MSI_OK) {
-		pr_warn("%s", why);
-		enabled = false;
-	}
-	if (!enabled) {
-		route_off(d, v);
-		return;
-	}
-	err = route_on(d, v, &msg);
-	if (err) {
-		pr_err("%s: vector %u: routing GSI %d: %s; the vector stays off", d->bdf, n, v->gsi,
-		       strerror(-err));
-		route_off(d, v);
-	}
+	msix_route_update(&d->route, n, addr, data, enabled);
 }
 
 static void vec_fire(void *opaque, unsigned n)
 {
 	struct vfio_dev *d = opaque;
-	uint64_t one = 1;
 
-	if (n < d->nr_vec && d->vec[n].irqfd && write(d->vec[n].efd, &one, sizeof(one)) < 0)
-		pr_warn("%s: vector %u: %s", d->bdf, n, strerror(errno));
+	msix_route_fire(&d->route, n);
 }
 
 static const struct msi_ops vec_ops = {
@@ -145,8 +92,8 @@ static void vfio_msi_enable(struct vfio_dev *d, int index, unsigned count)
 	d->irq_index = -1;
 	if (index < 0)
 		return;
-	for (i = 0; i < count && i < d->nr_vec; i++)
-		fds[i] = d->vec[i].efd;
+	for (i = 0; i < count && i < d->route.nr; i++)
+		fds[i] = d->route.vec[i].efd;
 	err = set_irqs(d, (unsigned)index, VFIO_IRQ_SET_ACTION_TRIGGER, i, fds);
 	if (err)
 		pr_err("%s: enabling %s with %u vectors: %s", d->bdf,
@@ -213,33 +160,6 @@ static unsigned irq_count(struct vfio_dev *d, unsigned index)
 	if (index >= d->info.num_irqs || ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0)
 		return 0;
 	return ii.count;
-}
-
-static int vectors_init(struct vfio_dev *d, unsigned n)
-{
-	struct vm *vm = d->pt->vm;
-	unsigned i;
-	int err;
-
-	d->vec = calloc(n, sizeof(*d->vec));
-	if (!d->vec)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		struct vfio_vector *v = &d->vec[i];
-
-		v->dev = d;
-		v->n = i;
-		v->gsi = -1;
-		v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (v->efd < 0)
-			return -errno;
-		d->nr_vec++;
-		v->watch = (struct ev_watch){ .fd = v->efd, .fn = vec_watch, .opaque = v };
-		err = ev_add(&vm->ev, &v->watch, EPOLLIN);
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 static int intx_init(struct vfio_dev *d)
@@ -309,7 +229,7 @@ int vfio_irq_init(struct vfio_dev *d)
 		if (d->msi.max_vectors > n)
 			n = d->msi.max_vectors;
 	}
-	return n ? vectors_init(d, n) : 0;
+	return n ? msix_route_init(&d->route, d->pt->vm, d->bdf, n, &route_ops, d) : 0;
 }
 
 int vfio_irq_start(struct vfio_dev *d)
@@ -323,7 +243,6 @@ int vfio_irq_start(struct vfio_dev *d)
 void vfio_irq_exit(struct vfio_dev *d)
 {
 	struct vm *vm = d->pt->vm;
-	unsigned i;
 
 	if (d->req.fd >= 0) {
 		ev_del(&vm->ev, &d->req);
@@ -341,19 +260,7 @@ void vfio_irq_exit(struct vfio_dev *d)
 	if (d->intx_resample >= 0)
 		close(d->intx_resample);
 	d->intx_efd = d->intx_resample = d->intx_gsi = -1;
-	for (i = d->nr_vec; i-- > 0;) {
-		struct vfio_vector *v = &d->vec[i];
-
-		if (v->irqfd)
-			irqfd_deassign(vm->vm_fd, (unsigned)v->gsi, v->efd);
-		if (v->gsi >= 0)
-			gsi_free(&vm->routes, (unsigned)v->gsi);
-		ev_del(&vm->ev, &v->watch);
-		close(v->efd);
-	}
-	free(d->vec);
-	d->vec = NULL;
-	d->nr_vec = 0;
+	msix_route_exit(&d->route);
 	if (d->has_msi)
 		msi_exit(&d->msi);
 	if (d->has_msix)

@@ -25,6 +25,7 @@
 #include "vmm/evloop.h"
 #include "vmm/msi.h"
 #include "vmm/msix.h"
+#include "vmm/msix_route.h"
 #include "vmm/pci.h"
 
 struct vm;
@@ -40,16 +41,6 @@ struct vfio_region {
 	unsigned nr_areas;		/* mmappable areas (sparse mmap), [off, off + size) */
 	struct { uint64_t off, size; } area[VFIO_MAX_AREAS];
 	uint8_t *map;			/* the region's mmap, areas mapped, the rest PROT_NONE */
-};
-
-/* One guest MSI/MSI-X vector: an eventfd VFIO signals, a GSI, an irqfd. */
-struct vfio_vector {
-	struct vfio_dev *dev;
-	unsigned n;
-	int efd;
-	int gsi;		/* -1 until first enabled */
-	bool irqfd;		/* KVM injects straight from efd */
-	struct ev_watch watch;	/* while masked: sluice reads efd, sets Pending */
 };
 
 struct vfio_bar_map {
@@ -75,8 +66,7 @@ struct vfio_dev {
 	struct msi msi;
 	bool has_msix, has_msi;
 	int irq_index;			/* VFIO_PCI_MSIX/MSI_IRQ_INDEX enabled in VFIO, or -1 */
-	unsigned nr_vec;
-	struct vfio_vector *vec;
+	struct msix_route route;	/* one eventfd + GSI + irqfd per vector */
 	struct vfio_bar_map bar[PCI_STD_NUM_BARS + 1];	/* + the ROM */
 	int intx_efd, intx_resample;	/* INTx: trigger and unmask eventfds, -1 if unused */
 	int intx_gsi;

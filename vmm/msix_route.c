@@ -21,8 +21,13 @@ static void vec_watch(struct ev_watch *w, uint32_t events)
 	uint64_t cnt;
 
 	(void)events;
-	if (read(v->efd, &cnt, sizeof(cnt)) != sizeof(cnt) || v->irqfd)
+	if (read(v->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
+	/*
+	 * Even if a vCPU attached the irqfd since the read: hand it on, so the
+	 * message we consumed is delivered (msix_signal fires an effective
+	 * vector) or kept (Pending), never lost. At worst one is spurious.
+	 */
 	v->r->ops->pending(v->r->opaque, v->n);
 }
 
