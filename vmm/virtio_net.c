@@ -230,15 +230,6 @@ struct rx_chain {
 	unsigned iov0, niov;
 };
 
-/*
- * Give back chains popped for a frame that will not be delivered now: they
- * were only read, and their index is all that moved (QEMU: virtqueue_unpop).
- */
-static void rx_unpop(struct virtq *vq, unsigned n)
-{
-	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
-}
-
 /* Pop receive buffers for the pending frame into @ch. Chains, 0 (ring empty), -EIO. */
 static int rx_pop(struct virtio_net_dev *d, struct virtq *vq, struct rx_chain *ch, size_t *have)
 {
@@ -255,7 +246,7 @@ static int rx_pop(struct virtio_net_dev *d, struct virtq *vq, struct rx_chain *c
 		c = (struct virtq_chain){ .iov = d->iov + used, .iov_max = VIRTIO_NET_IOV_MAX - used };
 		r = virtq_pop(vq, &c, &why);
 		if (r == -EAGAIN) {
-			rx_unpop(vq, nch);
+			virtq_unpop(vq, nch);
 			return 0;
 		}
 		if (r == -EINVAL)
@@ -295,7 +286,7 @@ static int rx_deliver(struct virtio_net_dev *d)
 	memcpy(&h, d->frame, sizeof(h));
 	/* Too big for the buffers, or offloads the driver did not take: drop it. */
 	if (have < d->frame_len || !virtio_net_rx_hdr(&h, d->acked, (uint16_t)n)) {
-		rx_unpop(vq, (unsigned)n);
+		virtq_unpop(vq, (unsigned)n);
 		d->frame_len = 0;
 		return 1;
 	}

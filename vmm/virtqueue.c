@@ -326,3 +326,8 @@ const char *virtq_strerror(enum virtq_err err)
 		return "unknown error";
 	return msg[err];
 }
+
+void virtq_unpop(struct virtq *vq, unsigned n)
+{
+	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+}

@@ -120,6 +120,13 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c, enum virtq_err *why);
  */
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 
+/*
+ * Give back the last @n chains virtq_pop returned and that were neither
+ * pushed nor written: the next pops return them again. Only the device's
+ * own index moves; the rings are untouched.
+ */
+void virtq_unpop(struct virtq *vq, unsigned n);
+
 /* Stop the queue after a device-level error in a request (as a refused chain). */
 void virtq_set_broken(struct virtq *vq, enum virtq_err err);
 

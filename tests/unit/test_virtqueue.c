@@ -153,6 +153,29 @@ static void two_descriptor_chain(void **state)
 	assert_int_equal(__pop(f, &why), -EAGAIN);
 }
 
+/* A chain given back is popped again, unchanged; nothing was used. */
+static void unpop_returns_chain(void **state)
+{
+	struct fx *f = *state;
+	enum virtq_err why;
+
+	put_desc(f, DESC, 3, BUF + 0x1000, 512, VRING_DESC_F_WRITE, 0);
+	put_desc(f, DESC, 4, BUF + 0x2000, 256, VRING_DESC_F_WRITE, 0);
+	offer(f, 3);
+	offer(f, 4);
+	pop_ok(f);
+	assert_int_equal(f->c.head, 3);
+	pop_ok(f);
+	assert_int_equal(f->c.head, 4);
+	virtq_unpop(&f->vq, 2);
+	pop_ok(f);
+	assert_int_equal(f->c.head, 3);
+	assert_seg(f, 0, BUF + 0x1000, 512);
+	pop_ok(f);
+	assert_int_equal(f->c.head, 4);
+	assert_int_equal(__pop(f, &why), -EAGAIN);
+}
+
 static void indirect_chain(void **state)
 {
 	struct fx *f = *state;
@@ -585,7 +608,7 @@ static void len_sum_overflows(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(two_descriptor_chain), T(indirect_chain), T(direct_then_indirect),
+		T(two_descriptor_chain), T(unpop_returns_chain), T(indirect_chain), T(direct_then_indirect),
 		T(avail_idx_wraps_at_65535), T(full_ring_is_fine), T(used_ring_writes),
 		T(need_event_cases), T(used_event_suppresses), T(no_interrupt_flag),
 		T(avail_event_asks_for_kicks), T(no_notify_flag),
