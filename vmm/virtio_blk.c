@@ -96,7 +96,7 @@ static void fill_config(struct virtio_blk *blk, uint64_t size, bool ro)
 	blk->config.blk_size = htole32(VIRTIO_BLK_SECTOR_SIZE);
 }
 
-int virtio_blk_open(struct virtio_blk *blk, const char *path, bool ro)
+int virtio_blk_open(struct virtio_blk *blk, const char *path, bool ro, const char *id)
 {
 	uint64_t size;
 	int err;
@@ -104,11 +104,16 @@ int virtio_blk_open(struct virtio_blk *blk, const char *path, bool ro)
 	memset(blk, 0, sizeof(*blk));
 	blk->fd = -1;
 	blk->path = strdup(path);
-	if (!blk->path || asprintf(&blk->name, "disk (%s)", path) < 0) {
+	/* With an id, open errors already name the disk as the user knows it. */
+	err = blk->path ? 0 : -ENOMEM;
+	if (!err && id)
+		err = virtio_blk_set_id(blk, id);
+	else if (!err && asprintf(&blk->name, "disk (%s)", path) < 0) {
 		blk->name = NULL;
 		err = -ENOMEM;
-		goto err_free;
 	}
+	if (err)
+		goto err_free;
 	err = open_image(blk, ro);
 	if (err)
 		goto err_free;

@@ -37,9 +37,10 @@ struct virtio_blk {
  * Open the image at @path: read-write, or read-only with @ro. Its size must
  * be a multiple of 512. An flock (LOCK_EX read-write, LOCK_SH read-only,
  * non-blocking) refuses an image another sluice uses read-write. Messages
- * name the image and say what to do. 0 or -errno; nothing to undo on error.
+ * name the disk "@id (path)" (@id NULL: "disk") and say what to do; @id is
+ * also what GET_ID reports. 0 or -errno; nothing to undo on error.
  */
-int virtio_blk_open(struct virtio_blk *blk, const char *path, bool ro);
+int virtio_blk_open(struct virtio_blk *blk, const char *path, bool ro, const char *id);
 void virtio_blk_close(struct virtio_blk *blk);
 
 /* Name the disk "@id (path)" in messages and report @id (first 20 bytes) to GET_ID. */

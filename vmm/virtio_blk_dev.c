@@ -42,14 +42,9 @@ int virtio_blk_dev_open(struct virtio_blk_dev *d, const char *path, bool ro, uns
 
 	memset(d, 0, sizeof(*d));
 	snprintf(id, sizeof(id), "disk%u", index);
-	err = virtio_blk_open(&d->blk, path, ro);
+	err = virtio_blk_open(&d->blk, path, ro, id);
 	if (err)
 		return err;
-	err = virtio_blk_set_id(&d->blk, id);
-	if (err) {
-		virtio_blk_close(&d->blk);
-		return err;
-	}
 	d->open = true;
 	return 0;
 }

@@ -71,7 +71,7 @@ static int setup_img(void **state, bool ro)
 	memset(f->ram, 0, RAM_SIZE);
 	guest_mem_layout(&f->mem, f->ram, RAM_SIZE);
 	make_image(f, IMG_SIZE);
-	assert_int_equal(virtio_blk_open(&f->blk, f->path, ro), 0);
+	assert_int_equal(virtio_blk_open(&f->blk, f->path, ro, NULL), 0);
 	*state = f;
 	return 0;
 }
@@ -413,7 +413,7 @@ static int __open_msg(struct virtio_blk *blk, const char *path, bool ro, char *m
 	fflush(stderr);
 	saved = dup(2);
 	dup2(fileno(tmp), 2);
-	r = virtio_blk_open(blk, path, ro);
+	r = virtio_blk_open(blk, path, ro, NULL);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -453,8 +453,8 @@ static void second_rw_open_refused_by_lock(void **state)
 	assert_int_equal(__open_msg(&other, f->path, true, msg, sizeof(msg)), -EWOULDBLOCK);
 	/* Released on close: now two readers share it, and keep a writer out. */
 	virtio_blk_close(&f->blk);
-	assert_int_equal(virtio_blk_open(&f->blk, f->path, true), 0);
-	assert_int_equal(virtio_blk_open(&other, f->path, true), 0);
+	assert_int_equal(virtio_blk_open(&f->blk, f->path, true, NULL), 0);
+	assert_int_equal(virtio_blk_open(&other, f->path, true, NULL), 0);
 	assert_int_equal(__open_msg(&third, f->path, false, msg, sizeof(msg)), -EWOULDBLOCK);
 	virtio_blk_close(&other);
 }
@@ -477,7 +477,7 @@ static void unwritable_image_says_add_ro(void **state)
 	assert_int_equal(__open_msg(&blk, path, false, msg, sizeof(msg)), -EACCES);
 	assert_non_null(strstr(msg, path));
 	assert_non_null(strstr(msg, "add ,ro"));
-	assert_int_equal(virtio_blk_open(&f->blk, f->path, true), 0);
+	assert_int_equal(virtio_blk_open(&f->blk, f->path, true, NULL), 0);
 }
 
 #define RW(fn) cmocka_unit_test_setup_teardown(fn, setup_rw, teardown)
