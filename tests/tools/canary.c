@@ -1,8 +1,8 @@
 /*
  * canary: hold a page of L1 memory at a physical address above MIN (so it is
- * never guest RAM's IOVA), filled with a pattern. Prints its physical
- * address, waits for stdin to close, then checks the pattern: exit 0 intact,
- * 1 changed.
+ * never an IOVA the guest's RAM is mapped at), filled with a pattern. Prints
+ * its physical address, waits for stdin to close, then checks the pattern:
+ * exit 0 intact, 1 changed, 2 no such page.
  *
  *   canary MIN_HEX  -> "canary phys=0x..." ... "canary intact" | "canary CHANGED"
  */
@@ -17,29 +17,47 @@
 #include "tests/tools/pagemap.h"
 
 #define PATTERN 0x5a
+#define POOL (512ul << 20)	/* one populated mapping: a page above MIN is in it */
+
+/* The first page of [p, p + POOL) whose frame lies at or above @min, or NULL. */
+static uint8_t *page_above(uint8_t *p, uint64_t min, uint64_t *phys)
+{
+	size_t i;
+
+	for (i = 0; i < POOL / PAGE; i++) {
+		*phys = phys_of(p + i * PAGE);
+		if (*phys >= min)
+			return p + i * PAGE;
+	}
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
 	uint64_t min = argc > 1 ? strtoull(argv[1], NULL, 16) : 0, phys = 0;
-	uint8_t *p = NULL;
+	uint8_t *pool, *p;
 	char buf[64];
-	int i, n;
+	int i;
 
-	for (i = 0; i < 4096 && phys < min; i++) {
-		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,
-			 -1, 0);
-		if (p == MAP_FAILED)
-			return 2;
-		memset(p, PATTERN, PAGE);
-		phys = phys_of(p);	/* pages below MIN stay mapped, so the next differs */
-	}
-	if (phys < min) {
+	pool = mmap(NULL, POOL, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		    -1, 0);
+	if (pool == MAP_FAILED)
+		return 2;
+	p = page_above(pool, min, &phys);
+	if (!p) {
 		fprintf(stderr, "canary: no page above %#llx\n", (unsigned long long)min);
 		return 2;
 	}
-	printf("canary phys=%#llx\n", (unsigned long long)phys);
+	/* Keep the one page, locked; give the rest back. */
+	if (p > pool)
+		munmap(pool, (size_t)(p - pool));
+	if (p + PAGE < pool + POOL)
+		munmap(p + PAGE, (size_t)(pool + POOL - (p + PAGE)));
+	mlock(p, PAGE);
+	memset(p, PATTERN, PAGE);
+	printf("canary phys=%#llx\n", (unsigned long long)phys_of(p));
 	fflush(stdout);
-	while ((n = (int)read(0, buf, sizeof(buf))) > 0)
+	while (read(0, buf, sizeof(buf)) > 0)
 		;
 	for (i = 0; i < PAGE; i++)
 		if (p[i] != PATTERN) {
