@@ -87,7 +87,7 @@ truncate -s 1000 /tmp/odd.img
 expect_status bad-disk-missing 2 sluice run --kernel $K --disk /tmp/nonexistent.img
 check bad-disk-missing-names-it grep -q 'disk0 (/tmp/nonexistent.img): cannot open' /tmp/expect.out
 expect_status bad-disk-odd-size 2 sluice run --kernel $K --disk /tmp/disk.img --disk /tmp/odd.img
-check bad-disk-odd-size-says-pad grep -q 'disk0 (/tmp/odd.img).*multiple of 512.*truncate -s 1024' /tmp/expect.out
+check bad-disk-odd-size-says-pad grep -q 'disk1 (/tmp/odd.img).*multiple of 512.*truncate -s 1024' /tmp/expect.out
 expect_status bad-disk-directory 2 sluice run --kernel $K --disk /tmp
 expect_status bad-disk-no-path 2 sluice run --kernel $K --disk ,ro
 check bad-disk-left-nothing test ! -e /tmp/nonexistent.img
