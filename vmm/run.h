@@ -60,6 +60,10 @@ int run_parse_mac(const char *s, uint8_t mac[6]);
  */
 int run_parse_opts(int argc, char **argv, struct run_opts *o);
 
+/* "sluice run: <message>" and a pointer to --help on stderr; returns -EINVAL. */
+__attribute__((format(printf, 1, 2)))
+int run_opt_error(const char *fmt, ...);
+
 /* Exit statuses of `sluice run` beyond the common ones in vmm/cli.h. */
 enum {
 	RUN_EXIT_RESET = 3,	/* the guest rebooted (or triple-faulted) */

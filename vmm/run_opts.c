@@ -68,8 +68,7 @@ static const struct option run_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-__attribute__((format(printf, 1, 2)))
-static int bad(const char *fmt, ...)
+int run_opt_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,25 +93,25 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_NET: return run_opt_net(o, arg);
 	case OPT_ASSIGN:
 		if (o->nr_assign == ARRAY_SIZE(o->assign))
-			return bad("--assign %s: at most %zu devices per VM", arg, ARRAY_SIZE(o->assign));
+			return run_opt_error("--assign %s: at most %zu devices per VM", arg, ARRAY_SIZE(o->assign));
 		if (!*arg)
-			return bad("--assign needs a PCI address or an interface name");
+			return run_opt_error("--assign needs a PCI address or an interface name");
 		o->assign[o->nr_assign++] = arg;
 		return 0;
 	case OPT_NAME:
 		if (!*arg || strlen(arg) > 64 || strpbrk(arg, "/ \t\n"))
-			return bad("--name '%s': use 1-64 characters without '/' or spaces", arg);
+			return run_opt_error("--name '%s': use 1-64 characters without '/' or spaces", arg);
 		o->name = arg;
 		return 0;
 	case OPT_CPUS:
 		if (cli_parse_uint(arg, 1, VM_MAX_CPUS, &o->cpus))
-			return bad("--cpus '%s': give a whole number from 1 to 255", arg);
+			return run_opt_error("--cpus '%s': give a whole number from 1 to 255", arg);
 		return 0;
 	case OPT_MEMORY:
 		if (cli_parse_size(arg, &o->memory) || o->memory == 0)
-			return bad("--memory '%s': give a size above zero such as 256M or 2G", arg);
+			return run_opt_error("--memory '%s': give a size above zero such as 256M or 2G", arg);
 		if (o->memory & 0xfff)
-			return bad("--memory '%s': give a whole number of 4 KiB pages", arg);
+			return run_opt_error("--memory '%s': give a whole number of 4 KiB pages", arg);
 		return 0;
 	default:
 		return -EINVAL;
@@ -144,10 +143,10 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 			return err;
 	}
 	if (optind < argc)
-		return bad("unexpected argument '%s'", argv[optind]);
+		return run_opt_error("unexpected argument '%s'", argv[optind]);
 	if (!o->kernel)
-		return bad("no kernel: give --kernel BZIMAGE");
+		return run_opt_error("no kernel: give --kernel BZIMAGE");
 	if (o->hugepages && (o->memory & ((2ull << 20) - 1)))
-		return bad("--memory must be a multiple of 2M with --hugepages");
+		return run_opt_error("--memory must be a multiple of 2M with --hugepages");
 	return 0;
 }

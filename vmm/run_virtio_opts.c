@@ -1,24 +1,10 @@
 /* sluice: `sluice run --disk` and `--net` parsing (pure, unit-tested). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmm/log.h"
 #include "vmm/run.h"
-
-__attribute__((format(printf, 1, 2)))
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "sluice run: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(see 'sluice run --help')\n");
-	return -EINVAL;
-}
 
 /* PATH[,ro]: a path may hold commas; only a trailing ",ro" is an option. */
 int run_opt_disk(struct run_opts *o, const char *arg)
@@ -28,13 +14,13 @@ int run_opt_disk(struct run_opts *o, const char *arg)
 	bool ro = len >= 3 && !strcmp(arg + len - 3, ",ro");
 
 	if (o->nr_disks == RUN_MAX_DISKS)
-		return bad("--disk %s: at most %d disks per VM", arg, RUN_MAX_DISKS);
+		return run_opt_error("--disk %s: at most %d disks per VM", arg, RUN_MAX_DISKS);
 	if (ro)
 		len -= 3;
 	if (!len)
-		return bad("--disk needs the path of a raw image: --disk PATH[,ro]");
+		return run_opt_error("--disk needs the path of a raw image: --disk PATH[,ro]");
 	if (len >= sizeof(d->path))
-		return bad("--disk: path longer than %zu bytes", sizeof(d->path) - 1);
+		return run_opt_error("--disk: path longer than %zu bytes", sizeof(d->path) - 1);
 	d = &o->disk[o->nr_disks++];
 	memcpy(d->path, arg, len);
 	d->path[len] = '\0';
@@ -90,11 +76,11 @@ static int net_option(struct run_net *n, const char *opt, size_t len, const char
 
 	if (len > 4 && !strncmp(opt, "mac=", 4)) {
 		if (len - 4 >= sizeof(val))
-			return bad("--net %s: mac= takes six hex octets, 52:54:00:12:34:56", arg);
+			return run_opt_error("--net %s: mac= takes six hex octets, 52:54:00:12:34:56", arg);
 		memcpy(val, opt + 4, len - 4);
 		val[len - 4] = '\0';
 		if (run_parse_mac(val, n->mac))
-			return bad("--net %s: bad mac '%s': give six hex octets such as "
+			return run_opt_error("--net %s: bad mac '%s': give six hex octets such as "
 				   "52:54:00:12:34:56, not a multicast or zero address", arg, val);
 		n->has_mac = true;
 		return 0;
@@ -107,7 +93,7 @@ static int net_option(struct run_net *n, const char *opt, size_t len, const char
 		n->vhost = false;
 		return 0;
 	}
-	return bad("--net %s: unknown option '%.*s': use mac=MAC or vhost=on|off", arg, (int)len, opt);
+	return run_opt_error("--net %s: unknown option '%.*s': use mac=MAC or vhost=on|off", arg, (int)len, opt);
 }
 
 /* tap[:NAME][,mac=MAC][,vhost=on|off] */
@@ -119,15 +105,15 @@ int run_opt_net(struct run_opts *o, const char *arg)
 	int err;
 
 	if (o->nr_nets == RUN_MAX_NETS)
-		return bad("--net %s: at most %d network devices per VM", arg, RUN_MAX_NETS);
+		return run_opt_error("--net %s: at most %d network devices per VM", arg, RUN_MAX_NETS);
 	if (strncmp(p, "tap", 3) || (p[3] && p[3] != ':' && p[3] != ','))
-		return bad("--net %s: the backend is a TAP device: --net tap[:NAME][,mac=MAC][,vhost=on]", arg);
+		return run_opt_error("--net %s: the backend is a TAP device: --net tap[:NAME][,mac=MAC][,vhost=on]", arg);
 	p += 3;
 	if (*p == ':') {
 		end = strchrnul(++p, ',');
 		len = (size_t)(end - p);
 		if (!ifname_ok(p, len))
-			return bad("--net %s: '%.*s' is not an interface name (1-15 characters, "
+			return run_opt_error("--net %s: '%.*s' is not an interface name (1-15 characters, "
 				   "no '/', ':', '%%' or spaces)", arg, (int)len, p);
 		memcpy(n.ifname, p, len);
 		n.ifname[len] = '\0';
@@ -142,7 +128,7 @@ int run_opt_net(struct run_opts *o, const char *arg)
 	}
 	for (unsigned i = 0; n.ifname[0] && i < o->nr_nets; i++)
 		if (!strcmp(o->net[i].ifname, n.ifname))
-			return bad("--net %s: tap %s is given twice; a TAP serves one device", arg, n.ifname);
+			return run_opt_error("--net %s: tap %s is given twice; a TAP serves one device", arg, n.ifname);
 	o->net[o->nr_nets++] = n;
 	return 0;
 }
