@@ -105,11 +105,12 @@ enum msi_verdict {
 enum msi_verdict msi_check(const struct msi_msg *m, unsigned nr_cpus);
 const char *msi_verdict_name(enum msi_verdict v);
 /*
- * One log line for @m from device @bdf, e.g. "0000:01:10.0 vector 3: MSI
- * address 0xfed00000 is outside the local APIC window; dropped". Returns the
- * verdict it explains; @buf always ends in a NUL.
+ * One log line for @m, programmed into table entry (or MSI vector) @entry of
+ * device @bdf, e.g. "0000:01:10.0 entry 2 (APIC vector 36): MSI address
+ * 0xfed00000 is outside the local APIC window; dropped". Returns the verdict
+ * it explains; @buf always ends in a NUL.
  */
-enum msi_verdict msi_check_explain(char *buf, size_t len, const char *bdf,
+enum msi_verdict msi_check_explain(char *buf, size_t len, const char *bdf, unsigned entry,
 				   const struct msi_msg *m, unsigned nr_cpus);
 
 /* ---- Host interrupt remapping (host.c, host_probe.c) ------------------- */

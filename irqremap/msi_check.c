@@ -121,7 +121,7 @@ static const char *delivery_name(unsigned dm)
 	return names[dm & 7];
 }
 
-/* The part after "<bdf> vector <n>: ". */
+/* The part after "<bdf> entry <n> (APIC vector <v>): ". */
 static void explain(char *buf, size_t len, const struct msi_msg *m, unsigned nr_cpus,
 		    enum msi_verdict v)
 {
@@ -163,7 +163,7 @@ static void explain(char *buf, size_t len, const struct msi_msg *m, unsigned nr_
 	}
 }
 
-enum msi_verdict msi_check_explain(char *buf, size_t len, const char *bdf,
+enum msi_verdict msi_check_explain(char *buf, size_t len, const char *bdf, unsigned entry,
 				   const struct msi_msg *m, unsigned nr_cpus)
 {
 	enum msi_verdict v = msi_check(m, nr_cpus);
@@ -171,7 +171,8 @@ enum msi_verdict msi_check_explain(char *buf, size_t len, const char *bdf,
 
 	if (!len)
 		return v;
-	n = snprintf(buf, len, "%s vector %" PRIu32 ": ", bdf, MSI_DATA_VECTOR(m->data));
+	n = snprintf(buf, len, "%s entry %u (APIC vector %" PRIu32 "): ", bdf, entry,
+		     MSI_DATA_VECTOR(m->data));
 	if (n >= 0 && (size_t)n < len)
 		explain(buf + n, len - (size_t)n, m, nr_cpus, v);
 	return v;

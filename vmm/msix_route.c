@@ -87,7 +87,7 @@ void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t
 	if (n >= r->nr)
 		return;
 	v = &r->vec[n];
-	if (enabled && msi_check_explain(why, sizeof(why), r->label, &msg, r->vm->topo_cpus) != MSI_OK) {
+	if (enabled && msi_check_explain(why, sizeof(why), r->label, n, &msg, r->vm->topo_cpus) != MSI_OK) {
 		pr_warn("%s", why);
 		enabled = false;
 	}

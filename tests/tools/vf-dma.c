@@ -9,6 +9,9 @@
  *   vf-dma BDF off        stop it
  *   vf-dma BDF self SECS  positive control: a page of this process's own
  *                         memory; wait up to SECS for the device to write it
+ *   vf-dma BDF msix N ADDR_HEX
+ *                         write ADDR into MSI-X table entry N's Message Address
+ *                         (found through the MSI-X capability, PCI 3.0 §6.8.2)
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -54,6 +57,59 @@ static int self_test(int secs)
 	return page[0] != 0xa5a5a5a5 ? 0 : 1;
 }
 
+/* The MSI-X table's BAR and offset, from the capability in sysfs config. */
+static int msix_table(const char *bdf, int *bir, uint32_t *off)
+{
+	uint8_t cfg[256];
+	char path[128];
+	unsigned pos, hops = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, cfg, sizeof(cfg), 0) != sizeof(cfg))
+		return -1;
+	close(fd);
+	for (pos = cfg[0x34] & ~3u; pos >= 0x40 && hops++ < 48; pos = cfg[pos + 1] & ~3u)
+		if (cfg[pos] == 0x11) {
+			uint32_t t = (uint32_t)cfg[pos + 4] | (uint32_t)cfg[pos + 5] << 8 |
+				     (uint32_t)cfg[pos + 6] << 16 | (uint32_t)cfg[pos + 7] << 24;
+
+			*bir = (int)(t & 7);
+			*off = t & ~7u;
+			return 0;
+		}
+	return -1;
+}
+
+/* Guest-programmed MSI address for entry @n: what sluice must check. */
+static int msix_poke(const char *bdf, unsigned n, uint32_t addr)
+{
+	volatile uint32_t *t;
+	char path[128];
+	uint32_t off;
+	int bir, fd;
+
+	if (msix_table(bdf, &bir, &off)) {
+		fprintf(stderr, "vf-dma: %s has no MSI-X capability\n", bdf);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", bdf, bir);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0) {
+		perror(path);
+		return 2;
+	}
+	t = mmap(NULL, off + 16 * (n + 1) + PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (t == MAP_FAILED) {
+		perror("mmap MSI-X BAR");
+		return 2;
+	}
+	t[(off + 16 * n) / 4] = addr;	/* Message Address (lower) */
+	printf("vf-dma: MSI-X entry %u address set to %#x\n", n, addr);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char path[128];
@@ -63,6 +119,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vf-dma BDF ADDR_HEX|off|self SECS\n");
 		return 2;
 	}
+	if (!strcmp(argv[2], "msix") && argc > 4)
+		return msix_poke(argv[1], (unsigned)atoi(argv[3]), (uint32_t)strtoul(argv[4], NULL, 16));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", argv[1]);
 	fd = open(path, O_RDWR | O_SYNC);
 	if (fd < 0) {

@@ -205,7 +205,7 @@ static void explain_is(const struct msi_msg *m, unsigned nr_cpus, enum msi_verdi
 {
 	char buf[256];
 
-	assert_int_equal(msi_check_explain(buf, sizeof(buf), BDF, m, nr_cpus), want);
+	assert_int_equal(msi_check_explain(buf, sizeof(buf), BDF, 2, m, nr_cpus), want);
 	assert_string_equal(buf, text);
 }
 
@@ -214,35 +214,35 @@ static void explains_each_verdict(void **state)
 	struct msi_msg m = { .addr_lo = 0xfed00000u, .data = 3 };
 
 	(void)state;
-	explain_is(&m, NCPUS, MSI_BAD_WINDOW, BDF " vector 3: MSI address 0xfed00000 is outside"
+	explain_is(&m, NCPUS, MSI_BAD_WINDOW, BDF " entry 2 (APIC vector 3): MSI address 0xfed00000 is outside"
 		   " the local APIC window; dropped");
 	m = (struct msi_msg){ .addr_lo = 0xfee00000u, .addr_hi = 0x1, .data = 0x30 };
-	explain_is(&m, NCPUS, MSI_BAD_ADDR_HI, BDF " vector 48: MSI address 0x00000001fee00000"
+	explain_is(&m, NCPUS, MSI_BAD_ADDR_HI, BDF " entry 2 (APIC vector 48): MSI address 0x00000001fee00000"
 		   " is above 4 GiB, where no local APIC listens; dropped");
 	m = (struct msi_msg){ .addr_lo = 0xfee00010u, .data = 0x30 };
-	explain_is(&m, NCPUS, MSI_BAD_REMAPPABLE, BDF " vector 48: MSI address 0xfee00010 uses"
+	explain_is(&m, NCPUS, MSI_BAD_REMAPPABLE, BDF " entry 2 (APIC vector 48): MSI address 0xfee00010 uses"
 		   " the remappable format (bit 4), but the guest has no IOMMU; dropped");
 	m = (struct msi_msg){ .addr_lo = 0xfee00020u, .data = 0x30 };
-	explain_is(&m, NCPUS, MSI_BAD_ADDR_RESERVED, BDF " vector 48: MSI address 0xfee00020"
+	explain_is(&m, NCPUS, MSI_BAD_ADDR_RESERVED, BDF " entry 2 (APIC vector 48): MSI address 0xfee00020"
 		   " sets reserved bits 11:5 (extended destination ID); dropped");
 	m = msg(0, false, SMI, 0x30);
-	explain_is(&m, NCPUS, MSI_BAD_DELIVERY, BDF " vector 48: delivery mode SMI is not"
+	explain_is(&m, NCPUS, MSI_BAD_DELIVERY, BDF " entry 2 (APIC vector 48): delivery mode SMI is not"
 		   " allowed from a device; dropped");
 	m = msg(0, false, RSVD6, 0x30);
-	explain_is(&m, NCPUS, MSI_BAD_DELIVERY, BDF " vector 48: delivery mode reserved (6) is"
+	explain_is(&m, NCPUS, MSI_BAD_DELIVERY, BDF " entry 2 (APIC vector 48): delivery mode reserved (6) is"
 		   " not allowed from a device; dropped");
 	m = msg(0, false, FIXED, 3);
-	explain_is(&m, NCPUS, MSI_BAD_VECTOR, BDF " vector 3: vectors 0-15 are illegal for a"
+	explain_is(&m, NCPUS, MSI_BAD_VECTOR, BDF " entry 2 (APIC vector 3): vectors 0-15 are illegal for a"
 		   " local APIC; dropped");
 	m = msg(0, false, FIXED, 0x30);
 	m.data |= 1u << 15;
-	explain_is(&m, NCPUS, MSI_BAD_TRIGGER, BDF " vector 48: level-triggered MSI, but PCI"
+	explain_is(&m, NCPUS, MSI_BAD_TRIGGER, BDF " entry 2 (APIC vector 48): level-triggered MSI, but PCI"
 		   " messages are edges; dropped");
 	m = msg(7, false, FIXED, 0x30);
-	explain_is(&m, NCPUS, MSI_BAD_DEST, BDF " vector 48: physical destination APIC ID 7 is"
+	explain_is(&m, NCPUS, MSI_BAD_DEST, BDF " entry 2 (APIC vector 48): physical destination APIC ID 7 is"
 		   " not one of the guest's 4 vCPUs; dropped");
 	m = msg(2, true, FIXED, 0xef);
-	explain_is(&m, NCPUS, MSI_OK, BDF " vector 239: MSI to logical destination 0x2 accepted");
+	explain_is(&m, NCPUS, MSI_OK, BDF " entry 2 (APIC vector 239): MSI to logical destination 0x2 accepted");
 }
 
 static void explain_survives_small_buffers(void **state)
@@ -252,10 +252,10 @@ static void explain_survives_small_buffers(void **state)
 
 	(void)state;
 	memset(buf, 'x', sizeof(buf));
-	assert_int_equal(msi_check_explain(buf, sizeof(buf), BDF, &m, NCPUS), MSI_BAD_WINDOW);
-	assert_string_equal(buf, "0000:01:10.0 ve");
-	assert_int_equal(msi_check_explain(buf, 0, BDF, &m, NCPUS), MSI_BAD_WINDOW);
-	assert_int_equal(msi_check_explain(buf, 1, BDF, &m, NCPUS), MSI_BAD_WINDOW);
+	assert_int_equal(msi_check_explain(buf, sizeof(buf), BDF, 2, &m, NCPUS), MSI_BAD_WINDOW);
+	assert_string_equal(buf, "0000:01:10.0 en");
+	assert_int_equal(msi_check_explain(buf, 0, BDF, 2, &m, NCPUS), MSI_BAD_WINDOW);
+	assert_int_equal(msi_check_explain(buf, 1, BDF, 2, &m, NCPUS), MSI_BAD_WINDOW);
 	assert_string_equal(buf, "");
 }
 

@@ -17,3 +17,8 @@ sleep 5
 vf-dma "$bdf" off
 kill $traffic
 echo "@@GUEST alive after the attempt"
+# An MSI message aimed outside the local APIC window (the HPET's address):
+# sluice must drop it and log it; the guest keeps running.
+vf-dma "$bdf" msix 2 0xfed00000 && echo "@@GUEST msi-poked"
+sleep 2
+echo "@@GUEST alive after the bad MSI"

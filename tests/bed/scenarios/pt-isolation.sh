@@ -2,7 +2,9 @@
 # write-back through BAR0) and aims a DMA write at a canary page in L1's
 # memory, outside guest RAM. The IOMMU must stop it: L1 logs a DMAR fault,
 # the canary is unchanged, L1 and the guest keep running. A positive control
-# first shows the same DMA reaching the guest's own memory.
+# first shows the same DMA reaching the guest's own memory. Then the guest
+# writes an MSI address outside the local APIC window into the VF's MSI-X
+# table: sluice drops it and says so, and the guest runs on.
 # bed: timeout=400
 # bed: guest=dma
 
@@ -35,6 +37,9 @@ wait $cpid; cst=$?
 cat /tmp/canary
 check canary-unchanged test "$cst" = 0
 check guest-kept-running grep -q '@@GUEST alive after the attempt' /tmp/out
+check bad-msi-written grep -q '@@GUEST msi-poked' /tmp/out
+check bad-msi-dropped-and-logged grep -q '0000:01:10.0 entry 2 (APIC vector [0-9]*): MSI address 0xfed00000 is outside the local APIC window; dropped' /tmp/out
+check guest-runs-after-bad-msi grep -q '@@GUEST alive after the bad MSI' /tmp/out
 check sluice-exit0 test "$st" = 0
 check l1-still-runs-guests kvm-smoke
 echo 0 > /sys/bus/pci/devices/$pf/sriov_numvfs
