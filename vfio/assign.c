@@ -163,7 +163,7 @@ int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned
 static int open_group_node(int group)
 {
 	char path[64];
-	int i, fd = -1;
+	int i, err, fd = -1;
 
 	iommu_group_vfio_path(group, path, sizeof(path));
 	for (i = 0; i < 50; i++) {
@@ -172,11 +172,14 @@ static int open_group_node(int group)
 			break;
 		usleep(20000);
 	}
-	if (fd < 0 && errno == EBUSY)
+	if (fd >= 0)
+		return fd;
+	err = -errno;	/* before pr_err, which may change errno */
+	if (err == -EBUSY)
 		pr_err("%s is open in another process: is the device assigned elsewhere?", path);
-	else if (fd < 0)
-		pr_err("%s: %s", path, strerror(errno));
-	return fd < 0 ? -errno : fd;
+	else
+		pr_err("%s: %s", path, strerror(-err));
+	return err;
 }
 
 static int group_get(struct passthrough *pt, int group)
@@ -313,7 +316,6 @@ int passthrough_assign(struct passthrough *pt, const char *bdf)
 	err = bind_take(pt->sysfs, pt->rundir, bdf, pt->vm->name, &d->bind);
 	if (err)
 		goto err_free;
-	d->bound = true;
 	err = dev_attach(pt, d);
 	if (err)
 		goto err_teardown;

@@ -69,7 +69,7 @@ static void bar_trap(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bo
 		memset(data, 0xff, len);
 }
 
-/* Is [off, off + size) clear of the MSI-X table and PBA pages of this BAR? */
+/* The MSI-X table (@which 0) or PBA (1) pages in @bar as [start, end), or an empty range. */
 static void msix_hole(const struct vfio_dev *d, int bar, uint64_t *start, uint64_t *end, int which)
 {
 	struct msix_pages p = which ? msix_pba_pages(&d->msix) : msix_table_pages(&d->msix);
@@ -122,7 +122,6 @@ static int bar_map(struct pci_dev *pci, int bar, uint64_t addr)
 	if (err)
 		return err;
 	m->on_bus = true;
-	m->gpa = addr;
 	if (bar != PCI_BAR_ROM && b->type != PCI_BAR_IO && d->reg[bar].map)
 		for (i = 0; i < d->reg[bar].nr_areas; i++)
 			map_area(d, bar, addr, d->reg[bar].area[i].off, d->reg[bar].area[i].size);

@@ -44,7 +44,6 @@ struct vfio_region {
 };
 
 struct vfio_bar_map {
-	uint64_t gpa;
 	unsigned nr_slots;
 	int slot[VFIO_BAR_MAX_SLOTS];
 	bool on_bus;
@@ -55,7 +54,6 @@ struct vfio_dev {
 	char bdf[16];
 	char name[48];			/* "0000:01:10.0 (8086:10ca)" for the pci core */
 	struct bind_record bind;
-	bool bound;
 	int group, group_fd, fd;
 	struct vfio_device_info info;
 	struct vfio_region reg[VFIO_PCI_NUM_REGIONS];
