@@ -104,11 +104,15 @@ static void vfio_msi_enable(struct vfio_dev *d, int index, unsigned count)
 
 static void intx_enable(struct vfio_dev *d)
 {
+	int err;
+
 	if (d->intx_efd < 0 || d->irq_index >= 0)
 		return;
-	if (set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &d->intx_efd) ||
-	    set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1, &d->intx_resample))
-		pr_warn("%s: enabling INTx: %s", d->bdf, strerror(errno));
+	err = set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &d->intx_efd);
+	if (!err)
+		err = set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1, &d->intx_resample);
+	if (err)
+		pr_warn("%s: enabling INTx: %s", d->bdf, strerror(-err));
 	else
 		d->irq_index = VFIO_PCI_INTX_IRQ_INDEX;
 }
