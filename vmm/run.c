@@ -289,19 +289,23 @@ static int exit_status(const struct vm *vm, enum vm_stop why, int signo)
 }
 
 /*
- * Host signals are read from a signalfd by the main thread; every thread
- * blocks them (vCPU threads inherit the mask) and only vCPU threads take
- * the kick signal.
+ * Host signals (@set: INT, TERM, HUP) are read from a signalfd by the main
+ * thread. Every thread blocks them and the vCPU kick (vCPU threads inherit
+ * the mask and unblock only the kick), but the signalfd takes only @set: a
+ * stray SIGUSR1 is a harmless kick, never a stop.
  */
 static int block_signals(sigset_t *set)
 {
+	sigset_t mask;
+
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGUSR1);
+	mask = *set;
+	sigaddset(&mask, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN);
-	return -pthread_sigmask(SIG_BLOCK, set, NULL);
+	return -pthread_sigmask(SIG_BLOCK, &mask, NULL);
 }
 
 static int run_vm(struct vm *vm, int sfd, bool stats)
@@ -328,6 +332,8 @@ static int status_of(int err)
 	return err == -ENOEXEC || err == -ENOMEM || err == -E2BIG || err == -ENOSPC
 		       ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
 }
+
+_Static_assert(RUN_MAX_ASSIGN == VFIO_MAX_DEVS, "--assign takes what passthrough holds");
 
 /* Resolve every --assign before the VM exists: a typo costs nothing. */
 static int resolve_assign(const struct run_opts *o, char (*bdfs)[16])
@@ -385,7 +391,7 @@ static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map
 int cmd_run(int argc, char **argv)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
-	char bdfs[8][16];
+	char bdfs[RUN_MAX_ASSIGN][16];
 	struct run_opts o;
 	struct vm vm;
 	struct vm_config cfg;

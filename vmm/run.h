@@ -24,6 +24,8 @@ struct run_net {
 	bool vhost;
 };
 
+#define RUN_MAX_ASSIGN 8	/* = VFIO_MAX_DEVS, checked in run.c */
+
 struct run_opts {
 	const char *kernel;
 	const char *initrd;
@@ -32,7 +34,7 @@ struct run_opts {
 	unsigned long cpus;
 	uint64_t memory;
 	bool hugepages;
-	const char *assign[8];		/* --assign BDF|IFNAME, in order */
+	const char *assign[RUN_MAX_ASSIGN];	/* --assign BDF|IFNAME, in order */
 	unsigned nr_assign;
 	bool allow_unsafe_interrupts;
 	bool stats;			/* --stats: print exit counters at the end */
