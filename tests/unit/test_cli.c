@@ -5,8 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include "vmm/cli.h"
+#include "vmm/log.h"
 
 static void size_plain_and_suffixes(void **state)
 {
@@ -68,6 +70,24 @@ static void uint_bounds(void **state)
 	assert_int_equal(cli_parse_uint("", 1, 8, &v), -EINVAL);
 }
 
+/* Logging keeps errno: with stderr closed fprintf fails (EBADF), errno must not change. */
+static void log_keeps_errno(void **state)
+{
+	int saved = dup(STDERR_FILENO);
+
+	(void)state;
+	assert_true(saved >= 0);
+	close(STDERR_FILENO);
+	errno = EBUSY;
+	pr_err("device %s busy", "0000:01:10.0");
+	assert_int_equal(errno, EBUSY);
+	errno = ENOENT;
+	pr_warn("x");
+	assert_int_equal(errno, ENOENT);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -75,6 +95,7 @@ int main(void)
 		cmocka_unit_test(size_rejects_garbage),
 		cmocka_unit_test(size_overflow),
 		cmocka_unit_test(uint_bounds),
+		cmocka_unit_test(log_keeps_errno),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
