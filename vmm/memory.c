@@ -51,7 +51,12 @@ int guest_mem_alloc(struct guest_mem *m, uint64_t size, bool hugepages)
 		err = -errno;
 		goto err_close;
 	}
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	/*
+	 * Hugetlb pages are reserved at mmap (no MAP_NORESERVE), so a shortage is
+	 * ENOMEM now rather than SIGBUS when the guest first touches its RAM.
+	 */
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | (hugepages ? 0 : MAP_NORESERVE), fd, 0);
 	if (base == MAP_FAILED) {
 		err = -errno;
 		goto err_close;
