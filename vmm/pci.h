@@ -196,4 +196,21 @@ static inline void pci_put32(uint8_t *p, uint32_t v)
 	pci_put16(p + 2, (uint16_t)(v >> 16));
 }
 
+/* Little-endian loads from config-space bytes (or any byte buffer). */
+static inline uint16_t pci_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t pci_get32(const uint8_t *p)
+{
+	return (uint32_t)pci_get16(p) | (uint32_t)pci_get16(p + 2) << 16;
+}
+
+/* Does an access to [off, off + len) touch the register range [start, end)? */
+static inline bool pci_cfg_touches(uint32_t off, uint32_t len, uint32_t start, uint32_t end)
+{
+	return off < end && start < off + len;
+}
+
 #endif
