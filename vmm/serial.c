@@ -155,11 +155,18 @@ static void tx_to_fd(struct serial *s, uint8_t byte)
 		n = write(s->cfg.tx_fd, &byte, 1);
 		if (n == 1)
 			return;
+		/*
+		 * EINTR on a vCPU thread is the stop kick (the only signal it
+		 * takes): drop the byte, or a stdout nobody drains (a paused pager)
+		 * would hold the vCPU, and this lock, forever.
+		 */
 		if (n < 0 && errno == EINTR)
-			continue;
+			return;
 		/* A non-blocking stdout: wait, as a UART waits for CTS. */
-		if (n < 0 && errno == EAGAIN && (poll(&pfd, 1, -1) >= 0 || errno == EINTR))
+		if (n < 0 && errno == EAGAIN && poll(&pfd, 1, -1) >= 0)
 			continue;
+		if (n < 0 && errno == EINTR)
+			return;
 		break;
 	}
 	s->tx_failed = true;
@@ -398,6 +405,7 @@ int serial_init(struct serial *s, const struct serial_config *cfg)
 	err = pthread_mutex_init(&s->lock, NULL);
 	if (err) {
 		pr_err("%s: initialising its lock: %s", cfg->name, strerror(err));
+		memset(s, 0, sizeof(*s));	/* nothing to exit: vm_destroy checks cfg.name */
 		return -err;
 	}
 	s->room_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -413,6 +421,7 @@ int serial_init(struct serial *s, const struct serial_config *cfg)
 
 err_destroy_lock:
 	pthread_mutex_destroy(&s->lock);
+	memset(s, 0, sizeof(*s));
 	return err;
 }
 
