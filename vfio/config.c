@@ -482,12 +482,15 @@ static bool ext_cap_kept(uint16_t id)
 	return id == PCI_EXT_CAP_ID_DSN || id == PCI_EXT_CAP_ID_VNDR || id == PCI_EXT_CAP_ID_DVSEC;
 }
 
-static uint32_t ext_cap_len(const uint8_t *cfg, uint32_t off)
+/* A kept capability's length; @cfg_len bounds it: the device chooses @off. */
+static uint32_t ext_cap_len(const uint8_t *cfg, uint32_t off, uint32_t cfg_len)
 {
 	uint32_t len;
 
 	if (PCI_EXT_CAP_ID(get32(&cfg[off])) == PCI_EXT_CAP_ID_DSN)
 		return PCI_EXT_CAP_DSN_SIZEOF;
+	if (off + 8 > cfg_len)
+		return 4;	/* only the header is there: no second dword to read */
 	/* VSEC and DVSEC: length in bits 31:20 of the second dword (PCIe 4.0 §7.9.5, §7.9.6). */
 	len = get32(&cfg[off + 4]) >> 20;
 	return len < 8 ? 8 : len;
@@ -516,7 +519,7 @@ static void setup_ext_caps(struct vfio_config *vc, struct pci_dev *dev, struct c
 			pci_put32(&cfg[prev], (get32(&cfg[prev]) & 0xfffff) | off << 20);
 		pci_put32(&cfg[off], get32(&cfg[off]) & 0xfffff);
 		set_policy(vc, off, off + 4, VFIO_CFG_EMULATED);
-		end = min_u32(off + ext_cap_len(cfg, off), cap_extent(c, off, vc->len));
+		end = min_u32(off + ext_cap_len(cfg, off, vc->len), cap_extent(c, off, vc->len));
 		set_policy(vc, off + 4, end, VFIO_CFG_READONLY);
 		prev = off;
 	}
