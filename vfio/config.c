@@ -46,15 +46,7 @@ struct span {
 	uint8_t policy;
 };
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
@@ -177,7 +169,7 @@ static int setup_bars(struct vfio_config *vc, struct pci_dev *dev, const struct 
 	int i, err;
 
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		uint32_t reg = get32(&in->cfg[PCI_BASE_ADDRESS_0 + 4 * i]);
+		uint32_t reg = pci_get32(&in->cfg[PCI_BASE_ADDRESS_0 + 4 * i]);
 		struct pci_bar *b = &dev->bar[i];
 		bool upper = false;
 
@@ -265,7 +257,7 @@ static void walk_std(struct vfio_config *vc, const uint8_t *cfg, struct caps *c)
 	uint32_t from = PCI_CAPABILITY_LIST, ptr = 0;
 
 	c->n = 0;
-	if (get16(&cfg[PCI_STATUS]) & PCI_STATUS_CAP_LIST)
+	if (pci_get16(&cfg[PCI_STATUS]) & PCI_STATUS_CAP_LIST)
 		ptr = cfg[PCI_CAPABILITY_LIST];
 	/* Each hop marks a new dword in seen: at most STD_CAP_MAX hops. */
 	while (ptr && ptr_ok(vc, false, from, &ptr, seen)) {
@@ -285,12 +277,12 @@ static void walk_ext(struct vfio_config *vc, const uint8_t *cfg, struct caps *c)
 	c->n = 0;
 	if (vc->len < PCI_CFG_SPACE_SIZE + 4)
 		return;
-	hdr = get32(&cfg[ptr]);
+	hdr = pci_get32(&cfg[ptr]);
 	/* All-ones: the extended space does not answer (conventional behind PCIe). */
 	if (hdr == 0 || hdr == UINT32_MAX)
 		return;
 	while (ptr && ptr_ok(vc, true, from, &ptr, seen)) {
-		hdr = get32(&cfg[ptr]);
+		hdr = pci_get32(&cfg[ptr]);
 		c->off[c->n] = (uint16_t)ptr;
 		c->id[c->n++] = (uint16_t)PCI_EXT_CAP_ID(hdr);
 		from = ptr;
@@ -363,7 +355,7 @@ static void expose_exp(struct vfio_config *vc, uint8_t *cfg, uint32_t off, uint3
 /* Length of a kept capability by its own registers (before clipping). */
 static uint32_t std_cap_len(const uint8_t *cfg, uint32_t off)
 {
-	uint16_t flags = get16(&cfg[off + PCI_MSI_FLAGS]);
+	uint16_t flags = pci_get16(&cfg[off + PCI_MSI_FLAGS]);
 
 	switch (cfg[off + PCI_CAP_LIST_ID]) {
 	case PCI_CAP_ID_PM:
@@ -384,7 +376,7 @@ static uint32_t std_cap_len(const uint8_t *cfg, uint32_t off)
 /* The interrupt code's hook (vfio_config.msi_cap/msix_cap): emulated, disabled. */
 static void expose_irq_cap(struct vfio_config *vc, uint8_t *cfg, uint32_t off, uint32_t end)
 {
-	uint16_t flags = get16(&cfg[off + PCI_MSI_FLAGS]);
+	uint16_t flags = pci_get16(&cfg[off + PCI_MSI_FLAGS]);
 
 	if (cfg[off + PCI_CAP_LIST_ID] == PCI_CAP_ID_MSI)
 		flags &= (uint16_t)~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
@@ -404,7 +396,7 @@ static void expose_std_cap(struct vfio_config *vc, uint8_t *cfg, uint32_t off, u
 	case PCI_CAP_ID_PM:
 		set_spans(vc, off, end, pm_spans, ARRAY_SIZE(pm_spans));
 		if (off + PCI_PM_PMC + 2 <= end)
-			pci_put16(&cfg[off + PCI_PM_PMC], get16(&cfg[off + PCI_PM_PMC]) &
+			pci_put16(&cfg[off + PCI_PM_PMC], pci_get16(&cfg[off + PCI_PM_PMC]) &
 				  (uint16_t)~PCI_PM_CAP_PME_MASK);
 		break;
 	case PCI_CAP_ID_MSI:
@@ -469,7 +461,7 @@ static void setup_std_caps(struct vfio_config *vc, struct pci_dev *dev, struct c
 		next = &dev->cfg[c->off[i] + PCI_CAP_LIST_NEXT];
 	}
 	*next = 0;
-	status = get16(&dev->cfg[PCI_STATUS]) & (uint16_t)~PCI_STATUS_CAP_LIST;
+	status = pci_get16(&dev->cfg[PCI_STATUS]) & (uint16_t)~PCI_STATUS_CAP_LIST;
 	if (dev->cfg[PCI_CAPABILITY_LIST])
 		status |= PCI_STATUS_CAP_LIST;
 	pci_put16(&dev->cfg[PCI_STATUS], status);
@@ -487,12 +479,12 @@ static uint32_t ext_cap_len(const uint8_t *cfg, uint32_t off, uint32_t cfg_len)
 {
 	uint32_t len;
 
-	if (PCI_EXT_CAP_ID(get32(&cfg[off])) == PCI_EXT_CAP_ID_DSN)
+	if (PCI_EXT_CAP_ID(pci_get32(&cfg[off])) == PCI_EXT_CAP_ID_DSN)
 		return PCI_EXT_CAP_DSN_SIZEOF;
 	if (off + 8 > cfg_len)
 		return 4;	/* only the header is there: no second dword to read */
 	/* VSEC and DVSEC: length in bits 31:20 of the second dword (PCIe 4.0 §7.9.5, §7.9.6). */
-	len = get32(&cfg[off + 4]) >> 20;
+	len = pci_get32(&cfg[off + 4]) >> 20;
 	return len < 8 ? 8 : len;
 }
 
@@ -516,8 +508,8 @@ static void setup_ext_caps(struct vfio_config *vc, struct pci_dev *dev, struct c
 			continue;
 		off = c->off[i];
 		if (off != prev)
-			pci_put32(&cfg[prev], (get32(&cfg[prev]) & 0xfffff) | off << 20);
-		pci_put32(&cfg[off], get32(&cfg[off]) & 0xfffff);
+			pci_put32(&cfg[prev], (pci_get32(&cfg[prev]) & 0xfffff) | off << 20);
+		pci_put32(&cfg[off], pci_get32(&cfg[off]) & 0xfffff);
 		set_policy(vc, off, off + 4, VFIO_CFG_EMULATED);
 		end = min_u32(off + ext_cap_len(cfg, off, vc->len), cap_extent(c, off, vc->len));
 		set_policy(vc, off + 4, end, VFIO_CFG_READONLY);
@@ -530,7 +522,7 @@ static void setup_ext_caps(struct vfio_config *vc, struct pci_dev *dev, struct c
 static int run_quirks(struct vfio_config *vc, struct pci_dev *dev, const struct vfio_config_in *in)
 {
 	const struct vfio_quirk_ops *const *q = in->quirks ? in->quirks : vfio_quirks_default;
-	uint16_t vendor = get16(&in->cfg[PCI_VENDOR_ID]), device = get16(&in->cfg[PCI_DEVICE_ID]);
+	uint16_t vendor = pci_get16(&in->cfg[PCI_VENDOR_ID]), device = pci_get16(&in->cfg[PCI_DEVICE_ID]);
 	int err;
 
 	for (; *q; q++) {
@@ -591,8 +583,8 @@ static int build(struct vfio_config *vc, struct pci_dev *dev, const struct vfio_
 	struct caps c;
 	int err;
 
-	pci_dev_init(dev, in->name, in->ops, get16(&in->cfg[PCI_VENDOR_ID]),
-		     get16(&in->cfg[PCI_DEVICE_ID]), get32(&in->cfg[PCI_CLASS_REVISION]) >> 8);
+	pci_dev_init(dev, in->name, in->ops, pci_get16(&in->cfg[PCI_VENDOR_ID]),
+		     pci_get16(&in->cfg[PCI_DEVICE_ID]), pci_get32(&in->cfg[PCI_CLASS_REVISION]) >> 8);
 	memcpy(dev->cfg, in->cfg, in->len);
 	setup_header(vc, dev);
 	err = setup_bars(vc, dev, in);

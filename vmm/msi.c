@@ -18,10 +18,6 @@ static const char *dev_label(const struct pci_dev *dev)
 	return dev->bdf[0] ? dev->bdf : dev->name;
 }
 
-static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t end)
-{
-	return off < end && start < off + len;
-}
 
 /* §6.8.1: the four layouts, by 64-bit address and per-vector masking. */
 static uint32_t cap_len(bool is64, bool maskable)
@@ -212,7 +208,7 @@ void msi_reset(struct msi *m)
 
 void msi_cfg_written(struct msi *m, uint32_t off, uint32_t len)
 {
-	if (!touches(off, len, m->cap + PCI_MSI_FLAGS, m->cap + cap_len(m->is64, m->maskable)))
+	if (!pci_cfg_touches(off, len, m->cap + PCI_MSI_FLAGS, m->cap + cap_len(m->is64, m->maskable)))
 		return;
 	pthread_mutex_lock(&m->lock);
 	load(m);
@@ -224,7 +220,7 @@ void msi_cfg_read(struct msi *m, uint32_t off, uint32_t len)
 {
 	uint32_t pend = mask_off(m) + 4;
 
-	if (!m->maskable || !touches(off, len, pend, pend + 4))
+	if (!m->maskable || !pci_cfg_touches(off, len, pend, pend + 4))
 		return;
 	pthread_mutex_lock(&m->lock);
 	pci_put32(&m->dev->cfg[pend], m->pending);

@@ -17,10 +17,6 @@ static const char *dev_label(const struct pci_dev *dev)
 	return dev->bdf[0] ? dev->bdf : dev->name;
 }
 
-static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t end)
-{
-	return off < end && start < off + len;
-}
 
 static uint64_t table_size(const struct msix_layout *l)
 {
@@ -33,10 +29,6 @@ static uint64_t pba_size(const struct msix_layout *l)
 	return (l->nr_vectors + 63u) / 64 * 8;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* ---- Layout checks ---- */
 
@@ -273,7 +265,7 @@ void msix_cfg_written(struct msix *m, uint32_t off, uint32_t len)
 {
 	uint16_t ctrl;
 
-	if (!touches(off, len, m->cap + PCI_MSIX_FLAGS, m->cap + PCI_MSIX_FLAGS + 2))
+	if (!pci_cfg_touches(off, len, m->cap + PCI_MSIX_FLAGS, m->cap + PCI_MSIX_FLAGS + 2))
 		return;
 	ctrl = pci_cfg_get16(m->dev, m->cap + PCI_MSIX_FLAGS);
 	pthread_mutex_lock(&m->lock);
@@ -340,7 +332,7 @@ void msix_table_access(struct msix *m, uint64_t offset, uint8_t *data, uint32_t 
 		unsigned field = (unsigned)(offset + i) % PCI_MSIX_ENTRY_SIZE;
 
 		if (is_write)
-			entry_write(&m->vec[n], field, get32(data + i));
+			entry_write(&m->vec[n], field, pci_get32(data + i));
 		else
 			pci_put32(data + i, entry_read(&m->vec[n], field));
 	}

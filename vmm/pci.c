@@ -182,10 +182,6 @@ static void host_sync_bars(struct pci_host *h)
 
 /* ---- Config space ---- */
 
-static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t end)
-{
-	return off < end && start < off + len;
-}
 
 static void dev_cfg_read(struct pci_dev *dev, uint32_t off, uint8_t *data, uint32_t len)
 {
@@ -206,9 +202,9 @@ static void dev_cfg_write(struct pci_host *h, struct pci_dev *dev, uint32_t off,
 		*c = (uint8_t)((*c & ~w) | (data[i] & w));
 		*c = (uint8_t)(*c & ~(data[i] & w1c));
 	}
-	if (touches(off, len, PCI_COMMAND, PCI_COMMAND + 2) ||
-	    touches(off, len, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4) ||
-	    touches(off, len, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))
+	if (pci_cfg_touches(off, len, PCI_COMMAND, PCI_COMMAND + 2) ||
+	    pci_cfg_touches(off, len, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4) ||
+	    pci_cfg_touches(off, len, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))
 		host_sync_bars(h);
 	if (dev->ops && dev->ops->cfg_write)
 		dev->ops->cfg_write(dev, off, data, len);
