@@ -295,7 +295,7 @@ static void dsdt_pci0_crs(struct aml *a, const struct acpi_config *cfg)
 /*
  * _PRT (§6.2.13): with Source = 0, Source Index is the GSI, so every entry
  * is a fixed IOAPIC pin (level, active low). Address is slot << 16 | 0xffff
- * (any function). Routing is LAYOUT_PCI_INTX_GSI_BASE + (slot + pin) % 4.
+ * (any function). Routing is layout_pci_intx_gsi(), as the PCI core programs it.
  */
 static void dsdt_pci0_prt(struct aml *a)
 {
@@ -303,14 +303,14 @@ static void dsdt_pci0_prt(struct aml *a)
 	size_t prt, entry;
 
 	aml_name(a, "_PRT");
-	prt = aml_package_begin(a, 32 * 4);
-	for (slot = 0; slot < 32; slot++) {
+	prt = aml_package_begin(a, LAYOUT_PCI_SLOTS * 4);
+	for (slot = 0; slot < LAYOUT_PCI_SLOTS; slot++) {
 		for (pin = 0; pin < 4; pin++) {
 			entry = aml_package_begin(a, 4);
 			aml_int(a, (uint64_t)slot << 16 | 0xffff);
 			aml_int(a, pin);
 			aml_int(a, 0);
-			aml_int(a, LAYOUT_PCI_INTX_GSI_BASE + (slot + pin) % 4);
+			aml_int(a, layout_pci_intx_gsi(slot, pin));
 			aml_end(a, entry);
 		}
 	}

@@ -63,7 +63,14 @@
 
 /* PCI INTx: device slot s, pin p (0 = INTA) is routed to GSI 16 + (s + p) % 4. */
 #define LAYOUT_PCI_INTX_GSI_BASE 16
+#define LAYOUT_PCI_SLOTS	32	/* bus 0: devices 0-31 */
 #define LAYOUT_IOAPIC_PINS	24
+
+/* The GSI of slot @slot's pin @pin (0 = INTA): the PCI core and the DSDT's _PRT agree. */
+static inline unsigned layout_pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return LAYOUT_PCI_INTX_GSI_BASE + (slot + pin) % 4;
+}
 
 static inline uint64_t layout_mmio64_base(uint64_t ram_size)
 {

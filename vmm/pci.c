@@ -18,7 +18,7 @@
 
 unsigned pci_intx_gsi(unsigned slot, unsigned pin)
 {
-	return LAYOUT_PCI_INTX_GSI_BASE + (slot + pin) % 4;
+	return layout_pci_intx_gsi(slot, pin);
 }
 
 /* ---- BARs: where they are, whether they decode, (un)mapping them ---- */

@@ -39,8 +39,9 @@
 #include <stdint.h>
 
 #include "vmm/bus.h"
+#include "vmm/layout.h"
 
-#define PCI_HOST_SLOTS	32	/* bus 0, function 0 of each device */
+#define PCI_HOST_SLOTS	LAYOUT_PCI_SLOTS	/* bus 0, function 0 of each device */
 #define PCI_BAR_ROM	PCI_STD_NUM_BARS	/* BAR index used for the expansion ROM */
 
 /* Where firmware would put BARs on this machine. */
