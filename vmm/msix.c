@@ -47,8 +47,13 @@ static int check_bar(const struct pci_dev *dev, const char *what, unsigned bir, 
 		       dev_label(dev), what, off, bir);
 		return -EINVAL;
 	}
-	/* A BAR not described yet is checked by whoever describes it. */
-	if (b->type != PCI_BAR_NONE && (size > b->size || off > b->size - size)) {
+	/* Both callers describe their BARs first: a table in no BAR is unreachable. */
+	if (b->type == PCI_BAR_NONE) {
+		pr_err("%s: MSI-X %s BIR %u names a BAR the device does not have", dev_label(dev),
+		       what, bir);
+		return -EINVAL;
+	}
+	if (size > b->size || off > b->size - size) {
 		pr_err("%s: MSI-X %s at BAR%u 0x%" PRIx64 "-0x%" PRIx64 " does not fit the "
 		       "0x%" PRIx64 "-byte BAR; grow the BAR or move the %s",
 		       dev_label(dev), what, bir, off, off + size - 1, b->size, what);
