@@ -49,9 +49,8 @@ static void vec_pending(void *opaque, unsigned n)
 {
 	struct vfio_dev *d = opaque;
 
-	if (d->has_msix && msix_enabled(&d->msix))
-		msix_signal(&d->msix, n);
-	else if (d->has_msi)
+	/* One lock, no window: msix_signal says -EAGAIN when MSI-X is off. */
+	if ((!d->has_msix || msix_signal(&d->msix, n) == -EAGAIN) && d->has_msi)
 		msi_signal(&d->msi, n);
 }
 
