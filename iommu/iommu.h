@@ -106,7 +106,11 @@ enum iommu_memlock_verdict {
 int iommu_memlock_plan(uint64_t need, const struct rlimit *lim, bool cap_ipc_lock,
 		       enum iommu_memlock_verdict *verdict, char *err, size_t errlen);
 
-/* getrlimit() + iommu_memlock_plan(); raises the soft limit when allowed. */
-int iommu_memlock_check(const struct guest_mem *m);
+/*
+ * getrlimit() + iommu_memlock_plan(). With @raise, also raise the soft limit
+ * to the hard one when the plan says so (this process only; it keeps the
+ * raised limit until it exits). Without, only say whether it would fit.
+ */
+int iommu_memlock_check(const struct guest_mem *m, bool raise);
 
 #endif

@@ -76,9 +76,6 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 		       io->ops->name);
 		return -EINVAL;
 	}
-	ret = iommu_memlock_check(m);
-	if (ret)
-		return ret;
 	ret = io->ops->get_info(io, &io->info);
 	if (ret)
 		return ret;
@@ -92,6 +89,10 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 		       "dma_entry_limit module parameter", io->ops->name, io->info.dma_avail, m->nr_regions);
 		return -ENOSPC;
 	}
+	/* Last of the checks: raise RLIMIT_MEMLOCK only for a mapping that will be tried. */
+	ret = iommu_memlock_check(m, true);
+	if (ret)
+		return ret;
 	for (i = 0; i < m->nr_regions; i++) {
 		const struct mem_region *r = &m->region[i];
 
@@ -260,7 +261,7 @@ static bool have_cap_ipc_lock(void)
 	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
 }
 
-int iommu_memlock_check(const struct guest_mem *m)
+int iommu_memlock_check(const struct guest_mem *m, bool raise)
 {
 	enum iommu_memlock_verdict verdict;
 	char err[IOMMU_ERR_LEN];
@@ -277,7 +278,7 @@ int iommu_memlock_check(const struct guest_mem *m)
 		pr_err("%s", err);
 		return ret;
 	}
-	if (verdict != IOMMU_MEMLOCK_RAISE)
+	if (verdict != IOMMU_MEMLOCK_RAISE || !raise)
 		return 0;
 	lim.rlim_cur = lim.rlim_max;
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) < 0) {
@@ -497,6 +498,9 @@ static int type1_get_info(struct iommu *io, struct iommu_info *info)
 		pr_err(TYPE1 ": VFIO_IOMMU_GET_INFO: %s", strerror(-ret));
 		return ret;
 	}
+	if (probe.argsz > INFO_MAX)
+		pr_warn(TYPE1 ": VFIO_IOMMU_GET_INFO wants %u bytes, more than sense allows: "
+			"reading only the fixed part, so IOVA ranges go unchecked", probe.argsz);
 	len = probe.argsz > sizeof(probe) && probe.argsz <= INFO_MAX ? probe.argsz : sizeof(probe);
 	full = calloc(1, len);
 	if (!full)

@@ -156,7 +156,7 @@ int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned
 			return err;
 	if (n && (err = irq_host_require("/", allow_unsafe)))
 		return err;
-	return n ? iommu_memlock_check(&vm->mem) : 0;
+	return n ? iommu_memlock_check(&vm->mem, false) : 0;
 }
 
 /* /dev/vfio/N appears once vfio-pci has bound the device (devtmpfs or udev). */
@@ -193,18 +193,15 @@ static int group_get(struct passthrough *pt, int group)
 			pt->groups[i].users++;
 			return pt->groups[i].fd;
 		}
-	if (!pt->iommu_open) {
-		err = iommu_open(&pt->iommu, &iommu_type1_ops);
-		if (err)
-			return err;
-		pt->iommu_open = true;
-	}
+	if (pt->iommu.fd < 0 && (err = iommu_open(&pt->iommu, &iommu_type1_ops)))
+		return err;
 	fd = open_group_node(group);
-	if (fd < 0)
-		return fd;
-	err = iommu_attach_group(&pt->iommu, group, fd);
+	err = fd < 0 ? fd : iommu_attach_group(&pt->iommu, group, fd);
 	if (err) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
+		if (!pt->nr_groups)
+			iommu_close(&pt->iommu);	/* opened for this group alone */
 		return err;
 	}
 	g = &pt->groups[pt->nr_groups++];
@@ -218,19 +215,15 @@ static void group_put(struct passthrough *pt, int group)
 
 	for (i = 0; i < pt->nr_groups; i++)
 		if (pt->groups[i].id == group && --pt->groups[i].users == 0) {
-			if (pt->nr_groups == 1 && pt->ram_mapped) {
+			if (pt->nr_groups == 1)
 				iommu_unmap_ram(&pt->iommu, &pt->vm->mem);
-				pt->ram_mapped = false;
-			}
 			iommu_detach_group(&pt->iommu, group, pt->groups[i].fd);
 			close(pt->groups[i].fd);
 			pt->groups[i] = pt->groups[--pt->nr_groups];
 			break;
 		}
-	if (!pt->nr_groups && pt->iommu_open) {
+	if (!pt->nr_groups)
 		iommu_close(&pt->iommu);
-		pt->iommu_open = false;
-	}
 }
 
 static int read_config_view(struct vfio_dev *d)
@@ -279,12 +272,8 @@ static int dev_attach(struct passthrough *pt, struct vfio_dev *d)
 	d->group_fd = group_get(pt, d->group);
 	if (d->group_fd < 0)
 		return d->group_fd;
-	if (!pt->ram_mapped) {
-		rc = iommu_map_ram(&pt->iommu, &pt->vm->mem);
-		if (rc)
-			return rc;
-		pt->ram_mapped = true;
-	}
+	if (!pt->iommu.nr_mapped && (rc = iommu_map_ram(&pt->iommu, &pt->vm->mem)))
+		return rc;
 	if ((rc = vfio_dev_open(d)))
 		return rc;
 	vfio_dev_reset(d);

@@ -80,8 +80,7 @@ struct passthrough {
 	struct vm *vm;
 	const char *sysfs;		/* "/sys" (tests could point elsewhere) */
 	const char *rundir;		/* BIND_RUNDIR */
-	struct iommu iommu;
-	bool iommu_open, ram_mapped;
+	struct iommu iommu;		/* open while fd >= 0; RAM mapped while nr_mapped */
 	unsigned nr_groups;
 	struct vfio_group_ref groups[VFIO_MAX_DEVS];
 	unsigned nr_devs;
