@@ -42,7 +42,11 @@ void bus_exit(struct bus *b);
 /* 0; -EINVAL for an empty or wrapping range; -EEXIST if it overlaps another. */
 int bus_register(struct bus *b, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
 		 const char *name);
-/* Remove the range that starts at @base; 0 or -ENOENT. */
+/*
+ * Remove the range that starts at @base; 0 or -ENOENT. A vCPU may still be in
+ * the range's callback when this returns (callbacks run unlocked), so its
+ * @opaque must outlive the running vCPUs: free a device only after vm_join.
+ */
 int bus_unregister(struct bus *b, uint64_t base);
 
 /*
