@@ -38,6 +38,13 @@ expect_status() {
 	else fail "$name" "exit $rc, want $want: $(tail -n 3 /tmp/expect.out | tr '\n' ' ')"; fi
 }
 
+# said NAME TEXT: pass when the output of the last expect_status command has TEXT
+# (a grep pattern): a refusal must name its reason, not only exit 2.
+said() {
+	if grep -q -- "$2" /tmp/expect.out; then pass "$1"
+	else fail "$1" "no '$2' in: $(tail -n 3 /tmp/expect.out | tr '\n' ' ')"; fi
+}
+
 # wait_for SECONDS CMD...: poll until CMD succeeds; non-zero on timeout.
 wait_for() {
 	local n=$(($1 * 10)); shift
