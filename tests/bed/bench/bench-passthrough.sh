@@ -10,7 +10,7 @@
 pf=$(bed_pf); ip link set "$(bed_pf_netdev "$pf")" up
 echo 1 > /sys/bus/pci/devices/$pf/sriov_numvfs
 vf=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
-wait_for 10 test -n "$(bed_driver $vf)"
+wait_for 10 test -e /sys/bus/pci/devices/$vf/driver
 
 # (1) IOMMU map time: the VF on vfio-pci for the tool's container.
 drv=$(bed_driver $vf)

@@ -30,5 +30,12 @@ case " $(cat /proc/cmdline) " in
 *" sluice.test=idle:"*)
 	sleep "$(sed 's/.*sluice.test=idle:\([0-9]*\).*/\1/' /proc/cmdline)"
 	echo "@@GUEST idle:ok" ;;
-*" sluice.test=hold "*) echo "@@GUEST holding"; while [ ! -e /tmp/never ]; do sleep 1; done ;;
+*" sluice.test=hold "*)
+	# A heartbeat a second, with a counter and eth0's link: the host sees the guest
+	# (and its NIC) still going at any later moment.
+	echo "@@GUEST holding"; n=0
+	while [ ! -e /tmp/never ]; do
+		sleep 1; n=$((n + 1))
+		echo "@@GUEST heartbeat $n carrier=$(cat /sys/class/net/eth0/carrier 2>/dev/null)"
+	done ;;
 esac

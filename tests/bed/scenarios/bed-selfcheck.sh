@@ -33,8 +33,10 @@ check vfio-group-node test -c "/dev/vfio/$group"
 # Undo: unbind, clear the override, destroy the VFs.
 echo "$vf" > /sys/bus/pci/drivers/vfio-pci/unbind
 echo > /sys/bus/pci/devices/$vf/driver_override
+# While the VF still exists: its override is cleared (after it is gone, nothing is left to see).
+check undo-no-override-left test "$(cat /sys/bus/pci/devices/$vf/driver_override)" = "(null)"
 echo 0 > /sys/bus/pci/devices/$pf/sriov_numvfs
 check undo-numvfs-zero test "$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)" = 0
 check undo-vf-gone test ! -e "/sys/bus/pci/devices/$vf"
 check undo-group-node-gone test ! -e "/dev/vfio/$group"
-check undo-no-override-left sh -c '! cat /sys/bus/pci/devices/*/driver_override | grep -qv "^(null)$"'
+check undo-no-override-anywhere sh -c '! cat /sys/bus/pci/devices/*/driver_override | grep -qv "^(null)$"'

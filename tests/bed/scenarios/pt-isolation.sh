@@ -11,7 +11,7 @@
 pf=$(bed_pf); ip link set "$(bed_pf_netdev "$pf")" up
 echo 1 > /sys/bus/pci/devices/$pf/sriov_numvfs
 vf=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
-wait_for 10 test -n "$(bed_driver $vf)"
+wait_for 10 test -e /sys/bus/pci/devices/$vf/driver
 
 rm -f /tmp/cin; mkfifo /tmp/cin
 # Any page above the guest's 256 MiB is outside every IOVA the guest may use.

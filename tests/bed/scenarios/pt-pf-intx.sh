@@ -18,4 +18,4 @@ check pf-guest-uses-intx grep -qE 'IO-APIC.*eth0' /tmp/out
 check pf-intx-counting sh -c "[ \$(sed -n 's/.*@@GUEST irqs eth0 \([0-9]*\).*/\1/p' /tmp/out | tr -d '\r') -gt 0 ]"
 check pf-dhcp-over-intx grep -q '@@GUEST lease eth0 10.0.2.' /tmp/out
 check pf-back-on-igb test "$(bed_driver $pf)" = igb
-check pf-netdev-back wait_for 10 ls /sys/bus/pci/devices/$pf/net/
+check pf-netdev-back wait_for 10 sh -c "ls /sys/bus/pci/devices/$pf/net | grep -q ."

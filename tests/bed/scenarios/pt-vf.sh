@@ -13,9 +13,12 @@ ip link set "$pfif" up		# igbvf in the guest needs the PF out of reset
 echo 2 > /sys/bus/pci/devices/$pf/sriov_numvfs
 vf0=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
 vf1=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn1)")
-wait_for 10 test -n "$(bed_driver $vf0)"
+wait_for 10 test -e /sys/bus/pci/devices/$vf0/driver -a -e /sys/bus/pci/devices/$vf1/driver
 drv0=$(bed_driver $vf0); drv1=$(bed_driver $vf1)
 echo "pf $pf ($pfif), vf0 $vf0 ($drv0), vf1 $vf1 ($drv1)"
+# Every "back on its driver" check below compares with these: they must be real.
+check vf-starts-on-igbvf test "$drv0" = igbvf
+check vf1-starts-on-igbvf test "$drv1" = igbvf
 sluice devices
 
 run() { sluice run --kernel $K --initrd $I --memory 256M "$@" </dev/null > /tmp/out 2>&1; echo $? > /tmp/rc; }
@@ -51,12 +54,19 @@ check by-ifname-back test "$(bed_driver $vf1)" = "$drv1"
 state() { echo "$(bed_driver $vf0) $(bed_driver $vf1) $(cat /sys/bus/pci/devices/$pf/sriov_numvfs) $(ls /run/sluice/devices 2>/dev/null)"; }
 s0=$(state)
 expect_status refuse-no-such-bdf 2 sluice run --kernel $K --assign 0000:05:00.0
+said refuse-no-such-bdf-says-why 'no PCI device 0000:05:00.0'
 expect_status refuse-malformed-bdf 2 sluice run --kernel $K --assign 0000:zz:10.0
+said refuse-malformed-bdf-says-why "'0000:zz:10.0' is not a PCI address"
 expect_status refuse-no-such-ifname 2 sluice run --kernel $K --assign nosuch0
-expect_status refuse-bridge 2 sluice run --kernel $K --assign "$(basename "$(dirname "$(readlink -f /sys/bus/pci/devices/$pf)")")"
+said refuse-no-such-ifname-says-why "no network interface 'nosuch0'"
+bridge=$(basename "$(dirname "$(readlink -f /sys/bus/pci/devices/$pf)")")
+expect_status refuse-bridge 2 sluice run --kernel $K --assign "$bridge"
+said refuse-bridge-says-why "$bridge is a bridge"
 expect_status refuse-twice 2 sluice run --kernel $K --assign $vf0 --assign $vf0
+said refuse-twice-says-why "$vf0 is assigned twice"
 echo Y > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 expect_status refuse-unsafe-interrupts 2 sluice run --kernel $K --assign $vf0
+said refuse-unsafe-interrupts-says-why 'allow_unsafe_interrupts is Y'
 check refusals-left-host-unchanged test "$(state)" = "$s0"
 run --assign $vf0 --allow-unsafe-interrupts
 check unsafe-flag-runs test "$(rc)" = 0
@@ -101,7 +111,12 @@ sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice
 first=$!
 wait_for 120 grep -q '@@GUEST holding' /tmp/first
 expect_status refuse-vf-in-use 2 sluice run --kernel $K --assign $vf0
-check first-guest-unharmed grep -q '@@GUEST lease eth0 10.0.2.' /tmp/first
+said refuse-vf-in-use-says-why "$vf0: already assigned to VM"
+# Unharmed: after the refusal the first guest still beats, its VF's link up.
+heartbeat() { sed -n 's/.*@@GUEST heartbeat \([0-9]*\) carrier=\([0-9]*\).*/\1 \2/p' /tmp/first | tr -d '\r' | tail -n 1; }
+beat_after() { set -- "$1" $(heartbeat); [ "${2:-0}" -gt "$1" ] && [ "$3" = 1 ]; }
+hb0=$(heartbeat); hb0=${hb0%% *}
+check first-guest-unharmed wait_for 10 beat_after "${hb0:-0}"
 check first-still-running kill -0 $first
 
 # SIGTERM: the VM stops, the VF goes back.
@@ -122,5 +137,6 @@ expect_status release-after-sigkill 0 sluice release
 check release-vf-back test "$(bed_driver $vf0)" = "$drv0"
 check release-no-record no_records
 expect_status release-nothing-left 2 sluice release $vf0
+said release-nothing-left-says-why "$vf0: sluice holds no record of it"
 
 echo 0 > /sys/bus/pci/devices/$pf/sriov_numvfs

@@ -21,10 +21,31 @@ run --cpus 2 --memory 256M --cmdline "console=ttyS0 panic=-1"
 check boot-2cpu-poweroff-exit0 test "$(rc)" = 0
 check boot-2cpu-sees-2cpus seen '@@GUEST cpus=2'
 
+# Hugepages, looked at while the guest runs (it waits for a console line):
+# guest RAM is reserved from the pool (Total - Free + Rsvd covers 256M), the
+# pages the guest touched are taken from it (Free below Total), and all come back.
+meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 echo 160 > /proc/sys/vm/nr_hugepages
-run --memory 256M --hugepages
+pool=$(meminfo HugePages_Total)
+check boot-hugepages-pool-made test "${pool:-0}" = 160
+rm -f /tmp/in; mkfifo /tmp/in; : > /tmp/out
+sluice run --kernel $K --initrd $I --memory 256M --hugepages \
+	--cmdline "console=ttyS0 panic=-1 sluice.test=console" < /tmp/in > /tmp/out 2>&1 &
+pid=$!
+exec 3> /tmp/in
+wait_for 120 grep -q '@@GUEST pci=' /tmp/out
+free=$(meminfo HugePages_Free); rsvd=$(meminfo HugePages_Rsvd)
+echo "hugepages while the guest runs: total $pool free $free rsvd $rsvd"
+check boot-hugepages-guest-up grep -q '@@GUEST pci=' /tmp/out
+check boot-hugepages-used test "${free:-$pool}" -lt "$pool"
+check boot-hugepages-ram-reserved test $((pool - ${free:-$pool} + ${rsvd:-0})) -ge 128
+printf 'bye\n' >&3
+( sleep 90; kill -9 $pid 2>/dev/null ) & dog=$!
+wait $pid; echo $? > /tmp/rc
+kill $dog 2>/dev/null
+exec 3>&-
 check boot-hugepages-exit0 test "$(rc)" = 0
-check boot-hugepages-used grep -q 'HugePages_Free: *[0-9]' /proc/meminfo
+check boot-hugepages-given-back test "$(meminfo HugePages_Free)" = "$pool"
 echo 0 > /proc/sys/vm/nr_hugepages
 
 run --cmdline "console=ttyS0 panic=-1 sluice.test=reboot"
@@ -61,23 +82,39 @@ check escape-key-says-so seen 'quit from the console'
 
 # Bad input: exit 2, each with a message.
 expect_status bad-no-kernel 2 sluice run
+said bad-no-kernel-says-why 'no kernel: give --kernel BZIMAGE'
 expect_status bad-kernel-missing 2 sluice run --kernel /nonexistent
+said bad-kernel-missing-says-why 'kernel /nonexistent: No such file or directory'
 expect_status bad-kernel-not-bzimage 2 sluice run --kernel /bin/busybox
+said bad-kernel-not-bzimage-says-why 'an ELF vmlinux is not supported'
 expect_status bad-memory-not-size 2 sluice run --kernel $K --memory lots
+said bad-memory-not-size-says-why "--memory 'lots': give a size above zero"
 expect_status bad-memory-zero 2 sluice run --kernel $K --memory 0
+said bad-memory-zero-says-why "--memory '0': give a size above zero"
+expect_status bad-memory-tiny 2 sluice run --kernel $K --memory 64K
+said bad-memory-tiny-says-why "--memory '64K': give at least 2M"
 expect_status bad-memory-beyond-host 2 sluice run --kernel $K --memory 1T
+said bad-memory-beyond-host-says-why "more than this host's .* MiB of RAM"
 expect_status bad-cpus-zero 2 sluice run --kernel $K --cpus 0
+said bad-cpus-zero-says-why "--cpus '0': give a whole number from 1 to 255"
 expect_status bad-cpus-beyond-limit 2 sluice run --kernel $K --cpus 256
+said bad-cpus-beyond-limit-says-why "--cpus '256': give a whole number from 1 to 255"
 expect_status bad-unknown-option 2 sluice run --kernel $K --frob
+said bad-unknown-option-says-why "unknown option '--frob'"
 dd if=/dev/zero of=/tmp/big.img bs=1M count=80 2>/dev/null
-expect_status bad-initrd-does-not-fit 2 sluice run --kernel $K --initrd /tmp/big.img --memory 64M
+# 128M holds the kernel (72 MiB) but not the 80 MiB initrd above it.
+expect_status bad-initrd-does-not-fit 2 sluice run --kernel $K --initrd /tmp/big.img --memory 128M
+said bad-initrd-does-not-fit-says-why 'the initrd is 80 MiB but only'
 rm -f /tmp/big.img
 expect_status bad-hugepages-none-free 2 sluice run --kernel $K --hugepages
+said bad-hugepages-none-free-says-why '0 MiB of free hugepages, 256 MiB needed'
 mv /dev/kvm /dev/kvm.hidden
 expect_status bad-no-dev-kvm 2 sluice run --kernel $K
+said bad-no-dev-kvm-says-why '/dev/kvm does not exist'
 mv /dev/kvm.hidden /dev/kvm
 chmod 600 /dev/kvm
 grep -q '^nobody:' /etc/passwd || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
 expect_status bad-kvm-permission 2 su nobody -s /bin/sh -c "sluice run --kernel $K"
+said bad-kvm-permission-says-why '/dev/kvm: permission denied'
 
 echo "--- first boot's console:"; cat /tmp/boot1.log
