@@ -46,6 +46,7 @@ struct run_opts {
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
 #define RUN_DEFAULT_MEMORY (256ull << 20)
+#define RUN_MIN_MEMORY (2ull << 20)	/* below this no Linux boots; refused by --memory */
 
 /*
  * --disk and --net (vmm/run_virtio_opts.c, pure): add one to @o. 0, or

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,6 +111,8 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_MEMORY:
 		if (cli_parse_size(arg, &o->memory) || o->memory == 0)
 			return run_opt_error("--memory '%s': give a size above zero such as 256M or 2G", arg);
+		if (o->memory < RUN_MIN_MEMORY)
+			return run_opt_error("--memory '%s': give at least 2M", arg);
 		if (o->memory & 0xfff)
 			return run_opt_error("--memory '%s': give a whole number of 4 KiB pages", arg);
 		return 0;
@@ -118,16 +121,43 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	}
 }
 
+/*
+ * getopt_long takes any unique prefix (--mem for --memory); sluice does not, so
+ * that a later option cannot change what a script's abbreviation means. @tok is
+ * the argument getopt_long just read the long option @lo from.
+ */
+static bool spelled_out(const char *tok, const struct option *lo)
+{
+	size_t n = strlen(lo->name);
+
+	return !strncmp(tok, "--", 2) && !strncmp(tok + 2, lo->name, n) && (!tok[2 + n] || tok[2 + n] == '=');
+}
+
+/* Options that make no sense twice (a second one would silently win). */
+static bool once_only(int c)
+{
+	return c == OPT_KERNEL || c == OPT_INITRD || c == OPT_CMDLINE || c == OPT_CPUS || c == OPT_MEMORY ||
+	       c == OPT_NAME;
+}
+
 int run_parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	int c, err;
+	unsigned seen = 0;	/* bit c - OPT_KERNEL: a once_only option was given */
+	int c, err, cur, li;
 
 	*o = (struct run_opts){
 		.cmdline = RUN_DEFAULT_CMDLINE, .name = "vm", .cpus = 1, .memory = RUN_DEFAULT_MEMORY,
 	};
-	optind = 1;
+	optind = 0;	/* glibc: a full reset, so the parser can run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", run_longopts, NULL)) != -1) {
+	for (;;) {
+		cur = optind ? optind : 1;
+		li = -1;
+		c = getopt_long(argc, argv, "+:h", run_longopts, &li);
+		if (c == -1)
+			break;
+		if (li >= 0 && cur < argc && !spelled_out(argv[cur], &run_longopts[li]))
+			return run_opt_error("'%s': spell the option out: --%s", argv[cur], run_longopts[li].name);
 		if (c == 'h') {
 			fputs(run_usage, stdout);
 			return 1;
@@ -137,6 +167,11 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 				argv[optind - 1]);
 			fputs(run_usage, stderr);
 			return -EINVAL;
+		}
+		if (once_only(c)) {
+			if (seen & (1u << (c - OPT_KERNEL)))
+				return run_opt_error("--%s given twice: give it once", run_longopts[li].name);
+			seen |= 1u << (c - OPT_KERNEL);
 		}
 		err = set_opt(o, c, optarg);
 		if (err)
