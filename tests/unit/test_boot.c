@@ -140,8 +140,7 @@ static void load_valid_image(void **state)
 	assert_string_equal((char *)f->ram + LAYOUT_CMDLINE, "console=ttyS0 root=/dev/vda");
 
 	at = bp->hdr.ramdisk_image;
-	assert_int_equal(at, (RAM_SIZE - ilen) & ~0xfffull);
-	assert_int_equal(at % 4096, 0);
+	assert_int_equal(at, (RAM_SIZE - ilen) & ~0xfffull);	/* as high as fits, page-aligned */
 	assert_true(at >= KERNEL_END && at + ilen <= RAM_SIZE);
 	assert_int_equal(bp->hdr.ramdisk_size, ilen);
 	assert_int_equal(bp->ext_ramdisk_image, 0);
@@ -384,7 +383,6 @@ static void page_tables_map_4g(void **state)
 	assert_int_equal(rd64(f->ram + LAYOUT_PDPT + 8 * 4), 0);
 	for (i = 0; i < 2048; i++)
 		assert_int_equal(rd64(f->ram + LAYOUT_PD + 8 * i), (i * 2 * MiB) | prw | ps);
-	assert_int_equal(rd64(f->ram + LAYOUT_PD + 8 * 2047), (4 * GiB - 2 * MiB) | prw | ps);
 }
 
 struct desc {
