@@ -10,10 +10,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "irqremap/irqremap.h"
 #include "vmm/log.h"
 #include "vmm/msix_route.h"
 #include "vmm/vm.h"
+
+static bool msg_eq(const struct msi_msg *a, const struct msi_msg *b)
+{
+	return a->addr_lo == b->addr_lo && a->addr_hi == b->addr_hi && a->data == b->data;
+}
 
 static void vec_watch(struct ev_watch *w, uint32_t events)
 {
@@ -31,39 +35,96 @@ static void vec_watch(struct ev_watch *w, uint32_t events)
 	v->r->ops->pending(v->r->opaque, v->n);
 }
 
-static void changed(struct msix_route *r, struct msix_route_vec *v)
+/* The same rule for a follower, with the vector it follows after the read. */
+static void follower_watch(struct ev_watch *w, uint32_t events)
 {
-	if (r->ops->changed)
-		r->ops->changed(r->opaque, v->n, v->routed ? v->gsi : -1);
+	struct msix_route_follower *f = w->opaque;
+	struct msix_route *r = f->r;
+	uint64_t cnt;
+	unsigned n;
+
+	(void)events;
+	if (read(f->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	pthread_mutex_lock(&r->lock);
+	n = f->n;
+	pthread_mutex_unlock(&r->lock);
+	f->pending(f, n);
 }
 
+/* r->lock held: give @f an irqfd on its vector's GSI while that is routed, else watch it. */
+static void follower_sync(struct msix_route *r, struct msix_route_follower *f)
+{
+	struct vm *vm = r->vm;
+	int want = f->n < r->nr && r->vec[f->n].routed ? r->vec[f->n].gsi : -1;
+	int err;
+
+	if (f->gsi == want)
+		return;
+	if (f->gsi >= 0) {
+		irqfd_deassign(vm->vm_fd, (unsigned)f->gsi, f->efd);
+		f->gsi = -1;
+		ev_mod(&vm->ev, &f->watch, EPOLLIN);
+	}
+	if (want < 0)
+		return;
+	/* Watch off first: KVM injects what is already counted when the irqfd attaches. */
+	ev_mod(&vm->ev, &f->watch, 0);
+	err = irqfd_assign(vm->vm_fd, (unsigned)want, f->efd, -1);
+	if (err) {
+		pr_warn("%s: vector %u: irqfd on GSI %d: %s; its interrupts go through sluice",
+			r->label, f->n, want, strerror(-err));
+		ev_mod(&vm->ev, &f->watch, EPOLLIN);
+		return;
+	}
+	f->gsi = want;
+}
+
+static void followers_sync(struct msix_route *r, struct msix_route_vec *v)
+{
+	struct msix_route_follower *f;
+
+	for (f = v->followers; f; f = f->next)
+		follower_sync(r, f);
+}
+
+/* r->lock held */
 static void route_off(struct msix_route *r, struct msix_route_vec *v)
 {
 	struct vm *vm = r->vm;
-	bool was = v->routed;
 
 	if (v->irqfd)
 		irqfd_deassign(vm->vm_fd, (unsigned)v->gsi, v->efd);
 	v->irqfd = false;
 	v->routed = false;
 	ev_mod(&vm->ev, &v->watch, EPOLLIN);
-	if (was)
-		changed(r, v);
+	followers_sync(r, v);
 }
 
+/*
+ * r->lock held. msix/msi report every unmask as an update: a message KVM
+ * already has on the GSI (route_off leaves the route in place) needs no new
+ * routing table.
+ */
 static int route_on(struct msix_route *r, struct msix_route_vec *v, const struct msi_msg *msg)
 {
 	struct vm *vm = r->vm;
-	int err;
+	int err = 0;
 
 	if (v->gsi < 0) {
 		v->gsi = gsi_alloc(&vm->routes);
 		if (v->gsi < 0)
 			return v->gsi;
 	}
-	if ((err = route_set_msi(&vm->routes, (unsigned)v->gsi, msg->addr_lo, msg->addr_hi, msg->data)) ||
-	    (err = route_commit(&vm->routes, vm->vm_fd)))
-		return err;
+	if (!v->committed || !msg_eq(&v->msg, msg)) {
+		v->committed = false;
+		if ((err = route_set_msi(&vm->routes, (unsigned)v->gsi, msg->addr_lo, msg->addr_hi,
+					 msg->data)) ||
+		    (err = route_commit(&vm->routes, vm->vm_fd)))
+			return err;
+		v->msg = *msg;
+		v->committed = true;
+	}
 	ev_mod(&vm->ev, &v->watch, 0);
 	if (!v->irqfd) {
 		err = irqfd_assign(vm->vm_fd, (unsigned)v->gsi, v->efd, -1);
@@ -71,9 +132,23 @@ static int route_on(struct msix_route *r, struct msix_route_vec *v, const struct
 	}
 	if (!err) {
 		v->routed = true;
-		changed(r, v);
+		followers_sync(r, v);
 	}
 	return err;
+}
+
+/* A refused message is reported once per vector until the guest writes another. */
+static bool refused(struct msix_route *r, struct msix_route_vec *v, const struct msi_msg *msg)
+{
+	char why[200];
+
+	if (msi_check_explain(why, sizeof(why), r->label, v->n, msg, r->vm->topo_cpus) == MSI_OK)
+		return false;
+	if (!v->refused_logged || !msg_eq(&v->refused, msg))
+		pr_warn("%s", why);
+	v->refused = *msg;
+	v->refused_logged = true;
+	return true;
 }
 
 void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t data,
@@ -81,18 +156,17 @@ void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t
 {
 	struct msi_msg msg = { .addr_lo = (uint32_t)addr, .addr_hi = (uint32_t)(addr >> 32), .data = data };
 	struct msix_route_vec *v;
-	char why[200];
 	int err;
 
 	if (n >= r->nr)
 		return;
 	v = &r->vec[n];
-	if (enabled && msi_check_explain(why, sizeof(why), r->label, n, &msg, r->vm->topo_cpus) != MSI_OK) {
-		pr_warn("%s", why);
+	pthread_mutex_lock(&r->lock);
+	if (enabled && refused(r, v, &msg))
 		enabled = false;
-	}
 	if (!enabled) {
 		route_off(r, v);
+		pthread_mutex_unlock(&r->lock);
 		return;
 	}
 	err = route_on(r, v, &msg);
@@ -101,6 +175,7 @@ void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t
 		       strerror(-err));
 		route_off(r, v);
 	}
+	pthread_mutex_unlock(&r->lock);
 }
 
 void msix_route_fire(struct msix_route *r, unsigned n)
@@ -111,10 +186,67 @@ void msix_route_fire(struct msix_route *r, unsigned n)
 		pr_warn("%s: vector %u: %s", r->label, n, strerror(errno));
 }
 
-int msix_route_gsi(const struct msix_route *r, unsigned n)
+/* ---- Followers ---- */
+
+/* r->lock held */
+static void unlink_follower(struct msix_route *r, struct msix_route_follower *f)
 {
-	return n < r->nr && r->vec[n].routed ? r->vec[n].gsi : -1;
+	struct msix_route_follower **p;
+
+	if (f->n >= r->nr)
+		return;
+	for (p = &r->vec[f->n].followers; *p; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	f->next = NULL;
 }
+
+int msix_route_follower_init(struct msix_route *r, struct msix_route_follower *f, int efd,
+			     void (*pending)(struct msix_route_follower *f, unsigned n),
+			     void *opaque)
+{
+	*f = (struct msix_route_follower){
+		.efd = efd, .pending = pending, .opaque = opaque, .r = r, .n = MSIX_ROUTE_NONE, .gsi = -1,
+	};
+	f->watch = (struct ev_watch){ .fd = efd, .fn = follower_watch, .opaque = f };
+	return ev_add(&r->vm->ev, &f->watch, EPOLLIN);
+}
+
+void msix_route_follow(struct msix_route *r, struct msix_route_follower *f, unsigned n)
+{
+	if (n >= r->nr)
+		n = MSIX_ROUTE_NONE;
+	pthread_mutex_lock(&r->lock);
+	if (f->n != n) {
+		unlink_follower(r, f);
+		f->n = n;
+		if (n < r->nr) {
+			f->next = r->vec[n].followers;
+			r->vec[n].followers = f;
+		}
+	}
+	follower_sync(r, f);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void msix_route_unfollow(struct msix_route *r, struct msix_route_follower *f)
+{
+	if (!f->r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	unlink_follower(r, f);
+	f->n = MSIX_ROUTE_NONE;
+	if (f->gsi >= 0)
+		irqfd_deassign(r->vm->vm_fd, (unsigned)f->gsi, f->efd);
+	f->gsi = -1;
+	pthread_mutex_unlock(&r->lock);
+	ev_del(&r->vm->ev, &f->watch);
+	f->r = NULL;
+}
+
+/* ---- Setup and teardown ---- */
 
 int msix_route_init(struct msix_route *r, struct vm *vm, const char *label, unsigned nr,
 		    const struct msix_route_ops *ops, void *opaque)
@@ -130,6 +262,7 @@ int msix_route_init(struct msix_route *r, struct vm *vm, const char *label, unsi
 	r->vec = calloc(nr, sizeof(*r->vec));
 	if (!r->vec)
 		return -ENOMEM;
+	pthread_mutex_init(&r->lock, NULL);
 	for (i = 0; i < nr; i++) {
 		struct msix_route_vec *v = &r->vec[i];
 
@@ -160,6 +293,8 @@ void msix_route_exit(struct msix_route *r)
 	struct vm *vm = r->vm;
 	unsigned i;
 
+	if (!r->vec)
+		return;		/* never initialised, or gone already */
 	for (i = r->nr; i-- > 0;) {
 		struct msix_route_vec *v = &r->vec[i];
 
@@ -170,6 +305,7 @@ void msix_route_exit(struct msix_route *r)
 		ev_del(&vm->ev, &v->watch);
 		close(v->efd);
 	}
+	pthread_mutex_destroy(&r->lock);
 	free(r->vec);
 	r->vec = NULL;
 	r->nr = 0;

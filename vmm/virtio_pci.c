@@ -27,11 +27,6 @@ static struct virtio_pci *to_vp(struct pci_dev *pci)
 	return (struct virtio_pci *)((char *)pci - offsetof(struct virtio_pci, pci));
 }
 
-static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t end)
-{
-	return off < end && start < off + len;
-}
-
 static void signal_fd(int fd)
 {
 	uint64_t one = 1;
@@ -48,59 +43,16 @@ static void drain_fd(int fd)
 	(void)n;
 }
 
-/* ---- Interrupts: call eventfds -> irqfd on the vector's GSI, or the slow path ---- */
+/* ---- Interrupts: call eventfds follow their vector (vmm/msix_route.c), or INTx ---- */
 
 static unsigned nr_vectors(const struct virtio_pci *vp)
 {
 	return vp->cfg.nr_queues + 1;
 }
 
-/* irq_lock held. Attach @s's irqfd to its vector's GSI, or detach it. */
-static void irq_sync(struct virtio_pci *vp, struct vpci_irq *s)
-{
-	int want = s->vector < nr_vectors(vp) ? vp->vec_gsi[s->vector] : -1;
-	int err;
-
-	if (s->gsi == want)
-		return;
-	if (s->gsi >= 0)
-		irqfd_deassign(vp->vm->vm_fd, (unsigned)s->gsi, s->efd);
-	s->gsi = -1;
-	if (want >= 0) {
-		err = irqfd_assign(vp->vm->vm_fd, (unsigned)want, s->efd, -1);
-		if (err)
-			pr_warn("%s (%s): irqfd on GSI %d: %s; interrupts go through sluice",
-				vp->cfg.name, vp->pci.bdf, want, strerror(-err));
-		else
-			s->gsi = want;
-	}
-	ev_mod(&vp->vm->ev, &s->watch, s->gsi >= 0 ? 0 : EPOLLIN);
-}
-
 static void irq_set_vector(struct virtio_pci *vp, struct vpci_irq *s, uint16_t vector)
 {
-	pthread_mutex_lock(&vp->irq_lock);
-	s->vector = vector;
-	irq_sync(vp, s);
-	pthread_mutex_unlock(&vp->irq_lock);
-}
-
-/* msix_route: vector @n now routed to @gsi (or not): move the irqfds that follow it. */
-static void vector_changed(void *opaque, unsigned n, int gsi)
-{
-	struct virtio_pci *vp = opaque;
-	unsigned q;
-
-	if (n >= nr_vectors(vp))
-		return;
-	pthread_mutex_lock(&vp->irq_lock);
-	vp->vec_gsi[n] = gsi;
-	if (vp->config_irq.vector == n)
-		irq_sync(vp, &vp->config_irq);
-	for (q = 0; q < vp->cfg.nr_queues; q++)
-		if (vp->q[q].call.vector == n)
-			irq_sync(vp, &vp->q[q].call);
-	pthread_mutex_unlock(&vp->irq_lock);
+	msix_route_follow(&vp->vecs, &s->follow, vector < nr_vectors(vp) ? vector : MSIX_ROUTE_NONE);
 }
 
 static void vector_pending(void *opaque, unsigned n)
@@ -112,7 +64,6 @@ static void vector_pending(void *opaque, unsigned n)
 
 static const struct msix_route_ops route_ops = {
 	.pending = vector_pending,
-	.changed = vector_changed,
 };
 
 static void msi_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled)
@@ -134,48 +85,53 @@ static const struct msi_ops msi_ops = {
 	.fire = msi_fire,
 };
 
-/* §4.1.4.5: with MSI-X off, INTA# stays asserted while ISR has a bit set. */
-static void intx_raise(struct virtio_pci *vp, uint8_t bit)
+/*
+ * §4.1.4.5: with MSI-X off, INTA# stays asserted while ISR has a bit set;
+ * the guest's Interrupt Disable (PCI 3.0 §6.2.2) keeps it deasserted.
+ */
+static void intx_assert(struct virtio_pci *vp)
 {
-	atomic_fetch_or(&vp->isr, bit);
-	if (vp->intx_efd >= 0)
+	if (vp->intx_efd >= 0 && !atomic_load(&vp->intx_disabled))
 		signal_fd(vp->intx_efd);
 }
 
-/* KVM lowered INTA# at the guest's EOI: raise it again if ISR still says so. */
+/* KVM lowered INTA# at the guest's EOI: raise it again if ISR still says so and INTx is in use. */
 static void on_resample(struct ev_watch *w, uint32_t events)
 {
 	struct virtio_pci *vp = w->opaque;
 
 	(void)events;
 	drain_fd(w->fd);
-	if (atomic_load(&vp->isr))
-		signal_fd(vp->intx_efd);
+	if (atomic_load(&vp->isr) && !msix_enabled(&vp->msix))
+		intx_assert(vp);
 }
 
-/* Main thread: a call eventfd fired while its vector had no irqfd. */
-static void on_call(struct ev_watch *w, uint32_t events)
+/* The guest wrote the command register: Interrupt Disable cleared with ISR set asserts INTA#. */
+static void intx_command(struct virtio_pci *vp)
 {
-	struct vpci_irq *s = w->opaque;
-	struct virtio_pci *vp = s->vp;
-	uint16_t vector;
-	bool attached;
-	uint64_t cnt;
+	bool off = pci_cfg_get16(&vp->pci, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE;
 
-	(void)events;
-	if (read(s->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return;
-	pthread_mutex_lock(&vp->irq_lock);
-	vector = s->vector;
-	attached = s->gsi >= 0;
-	pthread_mutex_unlock(&vp->irq_lock);
-	if (attached)
-		return;		/* KVM injected it when the irqfd was attached */
-	/* §4.1.5.4: masked -> Pending bit; no vector -> nothing; MSI-X off -> INTx. */
-	if (vector != VPCI_NO_VECTOR && msix_signal(&vp->msix, vector) != -EAGAIN)
-		return;
-	if (!msix_enabled(&vp->msix))
-		intx_raise(vp, s->isr_bit);
+	if (atomic_exchange(&vp->intx_disabled, off) && !off && atomic_load(&vp->isr) &&
+	    !msix_enabled(&vp->msix))
+		intx_assert(vp);
+}
+
+/* Main thread: a call eventfd fired while KVM did not inject it (vector @n, or none). */
+static void call_pending(struct msix_route_follower *f, unsigned n)
+{
+	struct vpci_irq *s = f->opaque;
+	struct virtio_pci *vp = s->vp;
+	bool intx;
+
+	/* §4.1.5.4: masked -> Pending bit; MSI-X off -> INTx; no vector -> nothing. */
+	if (n < nr_vectors(vp))
+		intx = msix_signal(&vp->msix, n) == -EAGAIN;
+	else
+		intx = !msix_enabled(&vp->msix);
+	if (intx) {
+		atomic_fetch_or(&vp->isr, s->isr_bit);
+		intx_assert(vp);
+	}
 }
 
 void virtio_pci_notify(struct virtio_pci *vp, unsigned q)
@@ -205,6 +161,12 @@ static int ioeventfd(struct virtio_pci *vp, uint64_t addr, int fd, bool assign)
 	return ioctl(vp->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
 
+/* Where queue @q's ioeventfd is while vp->q[q].ioeventfd: the BAR has not moved since. */
+static uint64_t doorbell_addr(const struct virtio_pci *vp, unsigned q)
+{
+	return vp->bar_addr + vpci_notify_offset(q);
+}
+
 /* vp->lock held */
 static void doorbell_on(struct virtio_pci *vp, unsigned q)
 {
@@ -213,20 +175,20 @@ static void doorbell_on(struct virtio_pci *vp, unsigned q)
 
 	if (vq->ioeventfd || !vp->bar_mapped || !vp->regs.q[q].enabled)
 		return;
-	vq->ioeventfd_addr = vp->bar_addr + vpci_notify_offset(q);
-	err = ioeventfd(vp, vq->ioeventfd_addr, vq->kick_fd, true);
+	err = ioeventfd(vp, doorbell_addr(vp, q), vq->kick_fd, true);
 	if (err)
 		pr_warn("%s (%s): %s: ioeventfd at 0x%" PRIx64 ": %s; kicks exit to sluice",
-			vp->cfg.name, vp->pci.bdf, vq->vq.name, vq->ioeventfd_addr, strerror(-err));
+			vp->cfg.name, vp->pci.bdf, vq->vq.name, doorbell_addr(vp, q), strerror(-err));
 	vq->ioeventfd = !err;
 }
 
+/* vp->lock held; before bar_addr moves (bar_map sets it, bar_unmap calls this first). */
 static void doorbell_off(struct virtio_pci *vp, unsigned q)
 {
 	struct vpci_queue *vq = &vp->q[q];
 
 	if (vq->ioeventfd)
-		ioeventfd(vp, vq->ioeventfd_addr, vq->kick_fd, false);
+		ioeventfd(vp, doorbell_addr(vp, q), vq->kick_fd, false);
 	vq->ioeventfd = false;
 }
 
@@ -337,6 +299,15 @@ int virtio_pci_watch(struct virtio_pci *vp, int fd, uint32_t events)
 	return err;
 }
 
+int virtio_pci_unwatch(struct virtio_pci *vp, int fd)
+{
+	struct vpci_worker *w = &vp->w;
+	int err = w->dev_fd_added ? epoll_tag(w->epfd, EPOLL_CTL_DEL, fd, 0, TAG_DEV) : 0;
+
+	w->dev_fd_added = false;
+	return err;
+}
+
 void virtio_pci_kick(struct virtio_pci *vp, unsigned q)
 {
 	if (q < vp->cfg.nr_queues)
@@ -395,12 +366,9 @@ static void queue_enable(struct virtio_pci *vp, unsigned q)
 	struct virtq_addr a = { .size = r->size, .desc = r->desc, .avail = r->driver, .used = r->device };
 	int err;
 
-	if (vp->started)
-		worker_park(vp);
+	/* Before DRIVER_OK (the model refuses it after): the worker is parked. */
 	err = a.size > vp->cfg.queue_size ? -EINVAL :
 	      virtq_enable(&vq->vq, &vp->vm->mem, &a, vpci_features(&vp->regs));
-	if (vp->started)
-		worker_resume(vp);
 	if (err) {
 		pr_err("%s (%s): %s: cannot enable: %s", vp->cfg.name, vp->pci.bdf, vq->vq.name,
 		       a.size > vp->cfg.queue_size ? "queue size above the maximum" :
@@ -590,7 +558,7 @@ static bool window_touched(struct virtio_pci *vp, uint32_t off, uint32_t len)
 {
 	uint32_t d = (uint32_t)vp->pci_cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
 
-	return touches(off, len, d, d + 4);
+	return pci_cfg_touches(off, len, d, d + 4);
 }
 
 static void cfg_read(struct pci_dev *pci, uint32_t off, uint32_t len)
@@ -607,6 +575,8 @@ static void cfg_write(struct pci_dev *pci, uint32_t off, const uint8_t *data, ui
 
 	(void)data;
 	msix_cfg_written(&vp->msix, off, len);
+	if (pci_cfg_touches(off, len, PCI_COMMAND, PCI_COMMAND + 2))
+		intx_command(vp);
 	if (window_touched(vp, off, len))
 		pci_cfg_window(vp, true);
 }
@@ -620,40 +590,43 @@ static const struct pci_dev_ops vpci_ops = {
 
 /* ---- Setup and teardown ---- */
 
-static int check_config(const struct virtio_pci_config *c)
+/* The configuration, and the register model (which owns the queue-count limit). */
+static int check_config(struct virtio_pci *vp)
 {
-	if (!c->nr_queues || c->nr_queues > VPCI_MAX_QUEUES || !c->queue_size ||
-	    (c->queue_size & (c->queue_size - 1)) || c->queue_size > VIRTQ_MAX_SIZE ||
-	    c->config_size > VPCI_REGION_SIZE || !c->ops || !c->ops->config_read ||
-	    !(c->features & (1ull << VIRTIO_F_VERSION_1))) {
+	const struct virtio_pci_config *c = &vp->cfg;
+
+	if (!c->queue_size || (c->queue_size & (c->queue_size - 1)) ||
+	    c->queue_size > VIRTQ_MAX_SIZE || c->config_size > VPCI_REGION_SIZE || !c->ops ||
+	    !c->ops->config_read || !(c->features & (1ull << VIRTIO_F_VERSION_1)) ||
+	    vpci_regs_init(&vp->regs, c->features, c->nr_queues, c->queue_size, nr_vectors(vp))) {
 		pr_err("%s: bad virtio-pci configuration", c->name);
 		return -EINVAL;
 	}
+	vp->regs.features_ok = c->features_ok;
 	return 0;
 }
 
 static int irq_init(struct virtio_pci *vp, struct vpci_irq *s, uint8_t isr_bit)
 {
-	*s = (struct vpci_irq){ .vp = vp, .isr_bit = isr_bit, .vector = VPCI_NO_VECTOR, .gsi = -1 };
+	int err;
+
+	*s = (struct vpci_irq){ .vp = vp, .isr_bit = isr_bit };
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0)
 		return -errno;
-	s->watch = (struct ev_watch){ .fd = s->efd, .fn = on_call, .opaque = s };
-	if (ev_add(&vp->vm->ev, &s->watch, EPOLLIN)) {
+	err = msix_route_follower_init(&vp->vecs, &s->follow, s->efd, call_pending, s);
+	if (err) {
 		close(s->efd);
 		s->efd = -1;
-		return -errno;
 	}
-	return 0;
+	return err;
 }
 
 static void irq_exit(struct virtio_pci *vp, struct vpci_irq *s)
 {
 	if (s->efd < 0)
 		return;
-	if (s->gsi >= 0)
-		irqfd_deassign(vp->vm->vm_fd, (unsigned)s->gsi, s->efd);
-	ev_del(&vp->vm->ev, &s->watch);
+	msix_route_unfollow(&vp->vecs, &s->follow);
 	close(s->efd);
 	s->efd = -1;
 }
@@ -762,13 +735,9 @@ static void intx_exit(struct virtio_pci *vp)
 int virtio_pci_create(struct virtio_pci **vpp, struct vm *vm, const struct virtio_pci_config *cfg)
 {
 	struct virtio_pci *vp;
-	unsigned i;
 	int err;
 
 	*vpp = NULL;
-	err = check_config(cfg);
-	if (err)
-		return err;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return -ENOMEM;
@@ -777,14 +746,10 @@ int virtio_pci_create(struct virtio_pci **vpp, struct vm *vm, const struct virti
 	vp->intx_efd = vp->intx_resample = vp->intx_gsi = -1;
 	vp->w.epfd = vp->w.ctl_fd = -1;
 	vp->config_irq.efd = -1;
-	for (i = 0; i < ARRAY_SIZE(vp->vec_gsi); i++)
-		vp->vec_gsi[i] = -1;
 	pthread_mutex_init(&vp->lock, NULL);
-	pthread_mutex_init(&vp->irq_lock, NULL);
 	pthread_mutex_init(&vp->w.lock, NULL);
 	pthread_cond_init(&vp->w.cond, NULL);
-	vpci_regs_init(&vp->regs, cfg->features, cfg->nr_queues, cfg->queue_size, nr_vectors(vp));
-	if ((err = pci_init(vp)))
+	if ((err = check_config(vp)) || (err = pci_init(vp)))
 		goto err_destroy;
 	err = msix_route_init(&vp->vecs, vm, vp->pci.bdf, nr_vectors(vp), &route_ops, vp);
 	if (err)
@@ -830,7 +795,6 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 		msix_exit(&vp->msix);
 	pthread_cond_destroy(&vp->w.cond);
 	pthread_mutex_destroy(&vp->w.lock);
-	pthread_mutex_destroy(&vp->irq_lock);
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 }

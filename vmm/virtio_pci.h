@@ -69,25 +69,24 @@ struct virtio_pci_config {
 	uint16_t queue_size;		/* maximum, a power of 2 */
 	const char *const *queue_names;
 	uint32_t config_size;		/* device configuration bytes */
+	/* Optional: may the driver take this combination (FEATURES_OK)? Pure. */
+	bool (*features_ok)(uint64_t features);
 	const struct virtio_pci_ops *ops;
 	void *dev;
 };
 
-/* An eventfd that raises one MSI-X vector (a queue's or the configuration's). */
+/* An eventfd that raises one MSI-X vector (a queue's or the configuration's), or INTx. */
 struct vpci_irq {
 	struct virtio_pci *vp;
 	int efd;
 	uint8_t isr_bit;		/* VPCI_ISR_* when it goes through INTx */
-	uint16_t vector;		/* the driver's choice; under irq_lock */
-	int gsi;			/* irqfd attached on this GSI, or -1 */
-	struct ev_watch watch;		/* while no irqfd: the main thread reads efd */
+	struct msix_route_follower follow;	/* of the driver's vector */
 };
 
 struct vpci_queue {
 	struct virtq vq;
 	int kick_fd;			/* the doorbell's ioeventfd */
-	bool ioeventfd;			/* registered at ioeventfd_addr */
-	uint64_t ioeventfd_addr;
+	bool ioeventfd;			/* registered at bar_addr + vpci_notify_offset(q) */
 	struct vpci_irq call;
 };
 
@@ -120,13 +119,12 @@ struct virtio_pci {
 	bool msix_ready;
 	struct msix_route vecs;
 	bool vecs_ready;
-	pthread_mutex_t irq_lock;	/* the vpci_irq attachments and vec_gsi */
-	int vec_gsi[VPCI_MAX_QUEUES + 1];	/* routed GSI per vector, or -1 */
 	struct vpci_irq config_irq;
 	unsigned nr_fds;		/* eventfds created so far, for teardown */
 	struct vpci_queue q[VPCI_MAX_QUEUES];
 
 	int intx_efd, intx_resample, intx_gsi;	/* INTA# when MSI-X is off; -1 if none */
+	atomic_bool intx_disabled;	/* the guest's PCI_COMMAND_INTX_DISABLE */
 	struct ev_watch resample;
 
 	struct vpci_worker w;
@@ -154,6 +152,8 @@ void virtio_pci_needs_reset(struct virtio_pci *vp);
 void virtio_pci_kick(struct virtio_pci *vp, unsigned q);
 /* Worker or start(): wait for @events on the device's one fd (0: registered but silent). */
 int virtio_pci_watch(struct virtio_pci *vp, int fd, uint32_t events);
+/* Worker: forget that fd (EPOLLERR/EPOLLHUP come even with no events asked). */
+int virtio_pci_unwatch(struct virtio_pci *vp, int fd);
 
 /* For a device that hands its queues to the kernel (vhost): the doorbell and call eventfds. */
 static inline int virtio_pci_kick_fd(const struct virtio_pci *vp, unsigned q)
