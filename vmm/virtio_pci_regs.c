@@ -53,15 +53,18 @@ void vpci_regs_reset(struct vpci_regs *r)
 		};
 }
 
-void vpci_regs_init(struct vpci_regs *r, uint64_t features, unsigned nr_queues,
-		    uint16_t max_queue_size, unsigned nr_vectors)
+int vpci_regs_init(struct vpci_regs *r, uint64_t features, unsigned nr_queues,
+		   uint16_t max_queue_size, unsigned nr_vectors)
 {
 	memset(r, 0, sizeof(*r));
+	if (!nr_queues || nr_queues > VPCI_MAX_QUEUES)
+		return -EINVAL;
 	r->device_features = features;
-	r->nr_queues = (uint16_t)(nr_queues < VPCI_MAX_QUEUES ? nr_queues : VPCI_MAX_QUEUES);
+	r->nr_queues = (uint16_t)nr_queues;
 	r->max_queue_size = max_queue_size;
 	r->nr_vectors = nr_vectors;
 	vpci_regs_reset(r);
+	return 0;
 }
 
 /* The selected queue, or NULL when queue_select names none (its fields read 0). */
@@ -117,11 +120,15 @@ void vpci_common_read(const struct vpci_regs *r, uint32_t off, uint8_t *data, ui
 	}
 }
 
-/* §3.1.1 step 5: the driver's subset of our features, VERSION_1 among them (§6.1). */
+/*
+ * §3.1.1 step 5: the driver's subset of our features, VERSION_1 among them
+ * (§6.1), and a combination the device type allows (e.g. §5.1.3.1).
+ */
 static bool features_acceptable(const struct vpci_regs *r)
 {
 	return !(r->driver_features & ~r->device_features) &&
-	       (r->driver_features & (1ull << VIRTIO_F_VERSION_1));
+	       (r->driver_features & (1ull << VIRTIO_F_VERSION_1)) &&
+	       (!r->features_ok || r->features_ok(r->driver_features));
 }
 
 /*
@@ -181,10 +188,14 @@ static enum vpci_event write_queue(struct vpci_regs *r, unsigned off, uint64_t v
 	if (off == VIRTIO_PCI_COMMON_Q_ENABLE) {
 		/*
 		 * §4.1.4.3.2: only 1 may be written; the rings need the negotiated
-		 * ring features, so FEATURES_OK comes first (§3.1.1 step 7).
+		 * ring features, so FEATURES_OK comes first (§3.1.1 step 7); and
+		 * the driver enables queues before DRIVER_OK unless it took
+		 * VIRTIO_F_RING_RESET (which a started backend, vhost, would miss).
 		 */
 		if (val != 1 || q->enabled || !(r->status & VIRTIO_CONFIG_S_FEATURES_OK) ||
-		    (r->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+		    (r->status & VIRTIO_CONFIG_S_NEEDS_RESET) ||
+		    ((r->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		     !(r->driver_features & (1ull << VIRTIO_F_RING_RESET))))
 			return VPCI_EV_NONE;
 		q->enabled = true;
 		return VPCI_EV_QUEUE_ENABLE;
@@ -286,7 +297,7 @@ int vpci_add_caps(struct pci_dev *dev, unsigned nr_queues, uint32_t device_cfg_l
 	const uint8_t cfg_len = sizeof(struct virtio_pci_cfg_cap);
 	int at;
 
-	if (!nr_queues || nr_queues > VPCI_MAX_QUEUES || device_cfg_len > VPCI_REGION_SIZE)
+	if (device_cfg_len > VPCI_REGION_SIZE)
 		return -EINVAL;
 	if ((at = add_vendor_cap(dev, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_BAR, VPCI_COMMON_OFF,
 				 VPCI_COMMON_SIZE, sizeof(struct virtio_pci_cap))) < 0 ||

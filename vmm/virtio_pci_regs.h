@@ -54,6 +54,8 @@ struct vpci_regs {
 	uint16_t nr_queues;
 	uint16_t max_queue_size;
 	unsigned nr_vectors;		/* MSI-X table size */
+	/* Optional: the device type's rules on feature combinations (FEATURES_OK refused). */
+	bool (*features_ok)(uint64_t driver_features);
 
 	/* Driver-visible state */
 	uint32_t device_feature_select, driver_feature_select;
@@ -78,10 +80,11 @@ enum vpci_event {
 
 /*
  * A device offering @features (VIRTIO_F_VERSION_1 must be among them),
- * @nr_queues queues of at most @max_queue_size entries, @nr_vectors MSI-X
- * vectors. In the reset state.
+ * @nr_queues queues (1..VPCI_MAX_QUEUES, else -EINVAL) of at most
+ * @max_queue_size entries, @nr_vectors MSI-X vectors. In the reset state;
+ * r->features_ok may be set afterwards. 0 or -EINVAL.
  */
-void vpci_regs_init(struct vpci_regs *r, uint64_t features, unsigned nr_queues,
+int vpci_regs_init(struct vpci_regs *r, uint64_t features, unsigned nr_queues,
 		   uint16_t max_queue_size, unsigned nr_vectors);
 /* The reset state (§2.4): status 0, nothing negotiated, queues disabled, no vectors. */
 void vpci_regs_reset(struct vpci_regs *r);
@@ -106,11 +109,6 @@ static inline uint64_t vpci_features(const struct vpci_regs *r)
 	return r->driver_features;
 }
 
-static inline bool vpci_driver_ok(const struct vpci_regs *r)
-{
-	return r->status & VIRTIO_CONFIG_S_DRIVER_OK;
-}
-
 /* Where queue @q's doorbell is, relative to the BAR. */
 static inline uint64_t vpci_notify_offset(unsigned q)
 {
@@ -121,7 +119,8 @@ static inline uint64_t vpci_notify_offset(unsigned q)
  * Add the virtio vendor capabilities to @dev (§4.1.4): common, notify
  * (multiplier VPCI_NOTIFY_MULT, @nr_queues doorbells), ISR, device
  * (@device_cfg_len bytes) in BAR VPCI_BAR, and the PCI configuration access
- * capability. Returns the offset of the last (PCI_CFG) or -errno.
+ * capability. @nr_queues as vpci_regs_init accepted it. Returns the offset of
+ * the last (PCI_CFG) or -errno.
  */
 int vpci_add_caps(struct pci_dev *dev, unsigned nr_queues, uint32_t device_cfg_len);
 

@@ -131,7 +131,7 @@ static void driver_ok_needs_features_ok(void **state)
 	assert_int_equal(rd(VIRTIO_PCI_COMMON_STATUS, 1), 0x03);
 	negotiate(FEATURES);
 	assert_int_equal(wr(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f), VPCI_EV_DRIVER_OK);
-	assert_true(vpci_driver_ok(&R));
+	assert_true(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_DRIVER_OK);
 	/* Once: writing it again is no new event. */
 	assert_int_equal(wr(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f), VPCI_EV_NONE);
 }
@@ -245,6 +245,58 @@ static void queue_enable_rules(void **state)
 	/* The transport can refuse it (bad rings): it reads back 0. */
 	vpci_queue_refuse(&R, 1);
 	assert_int_equal(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+}
+
+/* §4.1.4.3.2: queues are enabled before DRIVER_OK; a started backend (vhost) would never see it. */
+static void queue_enable_after_driver_ok_refused(void **state)
+{
+	(void)state;
+	negotiate(FEATURES);
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+	assert_int_equal(wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1), VPCI_EV_QUEUE_ENABLE);
+	assert_int_equal(wr(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f), VPCI_EV_DRIVER_OK);
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+	assert_int_equal(wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1), VPCI_EV_NONE);
+	assert_int_equal(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 0);
+}
+
+static bool no_bit_5_without_28(uint64_t f)
+{
+	return !(f & (1ull << 5)) || (f & (1ull << 28));
+}
+
+/* A device type's dependency rule refuses FEATURES_OK: the bit does not stick, no event. */
+static void features_ok_refused_by_device_rule(void **state)
+{
+	(void)state;
+	R.features_ok = no_bit_5_without_28;
+	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	wr(VIRTIO_PCI_COMMON_GF, 4, 1u << 5);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	wr(VIRTIO_PCI_COMMON_GF, 4, 1);
+	assert_int_equal(wr(VIRTIO_PCI_COMMON_STATUS, 1, 0x0b), VPCI_EV_NONE);
+	assert_int_equal(rd(VIRTIO_PCI_COMMON_STATUS, 1), 0x03);
+	/* Nor DRIVER_OK after it. */
+	assert_int_equal(wr(VIRTIO_PCI_COMMON_STATUS, 1, 0x0f), VPCI_EV_NONE);
+	assert_false(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_CONFIG_S_DRIVER_OK);
+	/* The whole offer satisfies the rule. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	R.features_ok = no_bit_5_without_28;
+	negotiate(FEATURES);
+	assert_int_equal(rd(VIRTIO_PCI_COMMON_STATUS, 1), 0x0b);
+}
+
+/* The queue-count limit lives in the register model. */
+static void queue_count_limit(void **state)
+{
+	struct vpci_regs r;
+
+	(void)state;
+	assert_int_equal(vpci_regs_init(&r, FEATURES, 0, QMAX, NVEC), -EINVAL);
+	assert_int_equal(vpci_regs_init(&r, FEATURES, VPCI_MAX_QUEUES + 1, QMAX, NVEC), -EINVAL);
+	assert_int_equal(vpci_regs_init(&r, FEATURES, VPCI_MAX_QUEUES, QMAX, NVEC), 0);
+	assert_int_equal(r.nr_queues, VPCI_MAX_QUEUES);
 }
 
 static void vectors(void **state)
@@ -385,8 +437,9 @@ static void capability_no_device_cfg(void **state)
 	pci_dev_init(&dev, "t", NULL, 0x1af4, 0x1042, 0x010000);
 	assert_true(vpci_add_caps(&dev, 1, 0) > 0);
 	assert_null(find_cap(&dev, VIRTIO_PCI_CAP_DEVICE_CFG));
+	/* The queue-count limit: vpci_regs_init (queue_count_limit); the config size here. */
 	pci_dev_init(&dev, "t", NULL, 0x1af4, 0x1042, 0x010000);
-	assert_int_equal(vpci_add_caps(&dev, VPCI_MAX_QUEUES + 1, 0), -EINVAL);
+	assert_int_equal(vpci_add_caps(&dev, 1, VPCI_REGION_SIZE + 1), -EINVAL);
 }
 
 #define T(fn) cmocka_unit_test_setup(fn, setup)
@@ -400,7 +453,8 @@ int main(void)
 		T(status_bits_never_clear), T(needs_reset_is_the_devices), T(reset_clears_everything),
 		T(queue_select_and_fields), T(queue_select_out_of_range), T(queue_enable_rules),
 		T(vectors), T(notify_offsets), T(odd_accesses), T(capability_layout),
-		T(capability_no_device_cfg),
+		T(capability_no_device_cfg), T(queue_enable_after_driver_ok_refused),
+		T(features_ok_refused_by_device_rule), T(queue_count_limit),
 	};
 	return cmocka_run_group_tests_name("virtio_pci", tests, NULL, NULL);
 }
