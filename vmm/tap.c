@@ -36,9 +36,9 @@ enum tap_kind tap_kind(const char *sysfs, const char *ifname)
 	return flags & IFF_TAP ? TAP_IS_TAP : TAP_IS_TUN;
 }
 
-static int check_existing(const char *ifname, const char *label)
+static int check_kind(enum tap_kind kind, const char *ifname, const char *label)
 {
-	switch (tap_kind("/sys", ifname)) {
+	switch (kind) {
 	case TAP_IS_TUN:
 		pr_err("%s: %s is a TUN (layer 3) device, not a TAP: give a TAP "
 		       "(ip tuntap add %s mode tap) or a new name", label, ifname, ifname);
@@ -81,15 +81,16 @@ static int set_iff(struct tap *t, const char *ifname, bool create, const char *l
 
 int tap_open(struct tap *t, const char *ifname, const char *label)
 {
+	enum tap_kind kind = *ifname ? tap_kind("/sys", ifname) : TAP_ABSENT;
 	int hdr_sz = sizeof(struct virtio_net_hdr_v1), err;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 	t->orig_hdr_sz = -1;
-	err = *ifname ? check_existing(ifname, label) : 0;
+	err = check_kind(kind, ifname, label);
 	if (err)
 		return err;
-	t->created = !*ifname || tap_kind("/sys", ifname) == TAP_ABSENT;
+	t->created = kind == TAP_ABSENT;
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0) {
 		err = -errno;
@@ -118,7 +119,10 @@ void tap_close(struct tap *t)
 {
 	if (t->fd < 0)
 		return;
-	/* An existing TAP outlives us: give back the header size and offloads we set. */
+	/*
+	 * An existing TAP outlives us: give back its header size, and clear the
+	 * offloads we set (there is no TUNGETOFFLOAD to save them by).
+	 */
 	if (!t->created && t->ifname[0]) {
 		tap_set_offload(t, 0);
 		if (t->orig_hdr_sz > 0)

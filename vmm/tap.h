@@ -5,8 +5,9 @@
  *
  * A name that does not exist is created for the run and not made persistent,
  * so it vanishes when its last fd closes: on every exit path, SIGKILL
- * included. An existing TAP (ip tuntap add, tunctl) is attached; what sluice
- * changes on it (header size, offloads) is put back on close.
+ * included. An existing TAP (ip tuntap add, tunctl) is attached; on close its
+ * vnet header size is put back and the offloads sluice set are cleared
+ * (TUNSETOFFLOAD 0: the kernel has no call to read the previous ones).
  */
 #ifndef SLUICE_TAP_H
 #define SLUICE_TAP_H

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#include "vmm/iov.h"
 #include "vmm/log.h"
 #include "vmm/virtio_blk.h"
 
@@ -185,34 +186,17 @@ static void iov_advance(struct iovec **iov, unsigned *cnt, size_t n)
 	}
 }
 
-/* Copy @len bytes out of the front of @iov (which holds them) and drop them. */
-static void iov_pull(struct iovec *iov, unsigned cnt, void *buf, size_t len)
+/* Drop @n bytes from the front in place: the entries stay, emptied (the chain keeps its shape). */
+static void iov_trim(struct iovec *iov, unsigned cnt, size_t n)
 {
-	uint8_t *out = buf;
 	size_t k;
 
-	for (; len; iov++, cnt--) {
-		k = iov->iov_len < len ? iov->iov_len : len;
-		memcpy(out, iov->iov_base, k);
+	for (; cnt && n; iov++, cnt--) {
+		k = iov->iov_len < n ? iov->iov_len : n;
 		iov->iov_base = (uint8_t *)iov->iov_base + k;
 		iov->iov_len -= k;
-		out += k;
-		len -= k;
+		n -= k;
 	}
-}
-
-/* Copy @len bytes of @buf into @iov, as far as it goes; bytes copied. */
-static size_t iov_fill(const struct iovec *iov, unsigned cnt, const void *buf, size_t len)
-{
-	const uint8_t *in = buf;
-	size_t done = 0, k;
-
-	for (; cnt && done < len; iov++, cnt--) {
-		k = iov->iov_len < len - done ? iov->iov_len : len - done;
-		memcpy(iov->iov_base, in + done, k);
-		done += k;
-	}
-	return done;
 }
 
 /* The last device-writable byte, taken off the writable iovecs (§5.2.6). */
@@ -301,7 +285,7 @@ static int dispatch(struct virtio_blk *blk, struct virtq_chain *c, uint32_t type
 	case VIRTIO_BLK_T_FLUSH:
 		return blk_flush(blk);
 	case VIRTIO_BLK_T_GET_ID:
-		*written = iov_fill(in, c->nr_in, blk->serial, sizeof(blk->serial));
+		*written = iov_from_buf(in, c->nr_in, blk->serial, sizeof(blk->serial));
 		return VIRTIO_BLK_S_OK;
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
@@ -319,7 +303,8 @@ int virtio_blk_process(struct virtio_blk *blk, struct virtq_chain *c, uint32_t *
 	if (c->out_len < HDR_LEN || c->in_len < 1)
 		return -EINVAL;
 	/* §2.7.4: the header may span descriptors; copy it once. */
-	iov_pull(c->iov, c->nr_out, &hdr, HDR_LEN);
+	iov_to_buf(c->iov, c->nr_out, &hdr, HDR_LEN);
+	iov_trim(c->iov, c->nr_out, HDR_LEN);
 	status = take_status(c->iov + c->nr_out, c->nr_in);
 	s = dispatch(blk, c, le32toh(hdr.type), le64toh(hdr.sector), &written);
 	*status = (uint8_t)s;

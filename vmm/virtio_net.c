@@ -10,6 +10,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
 
+#include "vmm/iov.h"
 #include "vmm/log.h"
 #include "vmm/virtio_net.h"
 #include "vmm/vm.h"
@@ -35,6 +36,31 @@ uint64_t virtio_net_offered(bool vhost, uint64_t vhost_features)
 	if (vhost)
 		f &= ~((VIRTQ_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF)) & ~vhost_features);
 	return f;
+}
+
+/* §5.1.3.1: a feature and the features it requires (any one of them). */
+static const struct {
+	unsigned bit;
+	uint64_t needs;
+} deps[] = {
+	{ VIRTIO_NET_F_GUEST_TSO4, F(VIRTIO_NET_F_GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_TSO6, F(VIRTIO_NET_F_GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_UFO, F(VIRTIO_NET_F_GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_ECN, F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) },
+	{ VIRTIO_NET_F_HOST_TSO4, F(VIRTIO_NET_F_CSUM) },
+	{ VIRTIO_NET_F_HOST_TSO6, F(VIRTIO_NET_F_CSUM) },
+	{ VIRTIO_NET_F_HOST_UFO, F(VIRTIO_NET_F_CSUM) },
+	{ VIRTIO_NET_F_HOST_ECN, F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) },
+};
+
+bool virtio_net_features_ok(uint64_t features)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(deps); i++)
+		if ((features & F(deps[i].bit)) && !(features & deps[i].needs))
+			return false;
+	return true;
 }
 
 unsigned virtio_net_tap_offloads(uint64_t features)
@@ -119,37 +145,16 @@ static void net_config_read(void *opaque, uint32_t off, uint8_t *data, uint32_t 
 
 /* ---- Userspace data path (the transport's worker thread) ---- */
 
-static void tap_watch(struct virtio_net_dev *d, uint32_t events)
+static int tap_watch(struct virtio_net_dev *d, uint32_t events)
 {
-	if (d->tap_events == events)
-		return;
-	if (!virtio_pci_watch(d->vp, d->tap.fd, events))
+	int err;
+
+	if (d->tap_events == events || d->tap_gone)
+		return 0;
+	err = virtio_pci_watch(d->vp, d->tap.fd, events);
+	if (!err)
 		d->tap_events = events;
-}
-
-static void copy_from_iov(const struct iovec *iov, unsigned cnt, void *buf, size_t len)
-{
-	uint8_t *out = buf;
-	size_t k;
-
-	for (; len && cnt; iov++, cnt--) {
-		k = iov->iov_len < len ? iov->iov_len : len;
-		memcpy(out, iov->iov_base, k);
-		out += k;
-		len -= k;
-	}
-}
-
-static void copy_to_iov(const struct iovec *iov, unsigned cnt, const uint8_t *buf, size_t len)
-{
-	size_t k;
-
-	for (; len && cnt; iov++, cnt--) {
-		k = iov->iov_len < len ? iov->iov_len : len;
-		memcpy(iov->iov_base, buf, k);
-		buf += k;
-		len -= k;
-	}
+	return err;
 }
 
 static void tx_one(struct virtio_net_dev *d, const struct virtq_chain *c)
@@ -158,7 +163,7 @@ static void tx_one(struct virtio_net_dev *d, const struct virtq_chain *c)
 
 	if (c->out_len < VIRTIO_NET_HDR_LEN)
 		return;		/* no header: nothing to send (§5.1.6.2) */
-	copy_from_iov(c->iov, c->nr_out, &h, sizeof(h));
+	iov_to_buf(c->iov, c->nr_out, &h, sizeof(h));
 	if (!virtio_net_tx_hdr_ok(&h, d->acked))
 		return;
 	/* The guest's buffers go to the TAP as they are: header, then frame. */
@@ -230,7 +235,12 @@ struct rx_chain {
 	unsigned iov0, niov;
 };
 
-/* Pop receive buffers for the pending frame into @ch. Chains, 0 (ring empty), -EIO. */
+/*
+ * Pop receive buffers for the pending frame into @ch. Chains; -EIO; or 0:
+ * too few buffers, given back, and the driver asked to kick us when it adds
+ * the next one (with EVENT_IDX, avail_event is the first entry we lack, so
+ * the chains we gave back do not count as new).
+ */
 static int rx_pop(struct virtio_net_dev *d, struct virtq *vq, struct rx_chain *ch, size_t *have)
 {
 	bool mrg = d->acked & F(VIRTIO_NET_F_MRG_RXBUF);
@@ -246,6 +256,11 @@ static int rx_pop(struct virtio_net_dev *d, struct virtq *vq, struct rx_chain *c
 		c = (struct virtq_chain){ .iov = d->iov + used, .iov_max = VIRTIO_NET_IOV_MAX - used };
 		r = virtq_pop(vq, &c, &why);
 		if (r == -EAGAIN) {
+			/* Enable before giving back, so avail_event lies past what we hold. */
+			if (virtq_enable_notify(vq)) {
+				virtq_disable_notify(vq);
+				continue;	/* more arrived meanwhile */
+			}
 			virtq_unpop(vq, nch);
 			return 0;
 		}
@@ -293,7 +308,7 @@ static int rx_deliver(struct virtio_net_dev *d)
 	memcpy(d->frame, &h, sizeof(h));
 	for (i = 0; i < n; i++) {
 		k = d->frame_len - off < ch[i].cap ? d->frame_len - off : ch[i].cap;
-		copy_to_iov(d->iov + ch[i].iov0, ch[i].niov, d->frame + off, k);
+		iov_from_buf(d->iov + ch[i].iov0, ch[i].niov, d->frame + off, k);
 		virtq_push(vq, ch[i].head, (uint32_t)k);
 		off += k;
 	}
@@ -324,9 +339,7 @@ static void rx_run(struct virtio_net_dev *d)
 			want = 0;
 			break;
 		}
-		/* No receive buffers: sleep until the driver adds some (its kick), not on the TAP. */
-		if (virtq_enable_notify(vq))
-			continue;
+		/* Too few receive buffers: sleep until the driver adds some (its kick), not on the TAP. */
 		want = 0;
 		break;
 	}
@@ -345,10 +358,26 @@ static void net_queue_notify(void *opaque, unsigned q)
 		rx_run(d);
 }
 
+/* The TAP went away (ip link delete): it reports ERR/HUP for ever, so stop watching it. */
+static void tap_lost(struct virtio_net_dev *d)
+{
+	virtio_pci_unwatch(d->vp, d->tap.fd);
+	d->tap_events = 0;
+	if (!d->tap_gone)
+		pr_err("%s: the TAP is gone (deleted?); the device needs a reset and will not "
+		       "start again: restart the VM", d->name);
+	d->tap_gone = true;
+	virtio_pci_needs_reset(d->vp);
+}
+
 static void net_fd_ready(void *opaque, uint32_t events)
 {
-	(void)events;
-	rx_run(opaque);
+	struct virtio_net_dev *d = opaque;
+
+	if (events & (EPOLLERR | EPOLLHUP))
+		tap_lost(d);
+	else
+		rx_run(d);
 }
 
 /* ---- Start and reset (vCPU thread, worker parked) ---- */
@@ -373,27 +402,52 @@ static int net_start(void *opaque, uint64_t features)
 	unsigned offloads = virtio_net_tap_offloads(features);
 	int err;
 
-	d->acked = features;
+	if (d->tap_gone)
+		return -ENODEV;
 	err = tap_set_offload(&d->tap, offloads);
 	if (err) {
 		pr_err("%s: TUNSETOFFLOAD 0x%x: %s", d->name, offloads, strerror(-err));
 		return err;
 	}
-	if (d->use_vhost)
-		return vhost_start(d, features);
+	d->acked = features;
 	d->frame_len = 0;
-	tap_watch(d, EPOLLIN);
+	err = d->use_vhost ? vhost_start(d, features) : tap_watch(d, EPOLLIN);
+	if (err)
+		goto err_offload;
 	return 0;
+
+err_offload:
+	d->acked = 0;
+	tap_set_offload(&d->tap, 0);
+	return err;
+}
+
+/* Main thread: vhost found a ring it cannot use (a bad descriptor, an address outside RAM). */
+static void on_vhost_err(struct ev_watch *w, uint32_t events)
+{
+	struct virtio_net_dev *d = w->opaque;
+	uint64_t cnt;
+
+	(void)events;
+	if (read(w->fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	pr_err("%s: vhost-net stopped a queue on a malformed ring; the device needs a reset", d->name);
+	virtio_pci_needs_reset(d->vp);
 }
 
 static void net_reset(void *opaque)
 {
 	struct virtio_net_dev *d = opaque;
+	uint64_t cnt;
 
-	if (d->use_vhost)
+	if (d->use_vhost) {
 		vhost_net_stop(&d->vhost);
-	else
+		/* An error of the old rings must not flag the device the driver sets up next. */
+		if (read(d->vhost.err_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			pr_warn("%s: vhost-net error eventfd: %s", d->name, strerror(errno));
+	} else {
 		tap_watch(d, 0);
+	}
 	d->frame_len = 0;
 	tap_set_offload(&d->tap, 0);
 	d->acked = 0;
@@ -413,19 +467,6 @@ static const struct virtio_pci_ops net_vhost_ops = {
 	.start = net_start,
 	.reset = net_reset,
 };
-
-/* Main thread: vhost found a ring it cannot use (a bad descriptor, an address outside RAM). */
-static void on_vhost_err(struct ev_watch *w, uint32_t events)
-{
-	struct virtio_net_dev *d = w->opaque;
-	uint64_t cnt;
-
-	(void)events;
-	if (read(w->fd, &cnt, sizeof(cnt)) != sizeof(cnt))
-		return;
-	pr_err("%s: vhost-net stopped a queue on a malformed ring; the device needs a reset", d->name);
-	virtio_pci_needs_reset(d->vp);
-}
 
 /* ---- Setup and teardown ---- */
 
@@ -496,6 +537,7 @@ int virtio_net_dev_attach(struct virtio_net_dev *d, struct vm *vm)
 		.queue_size = VIRTIO_NET_QUEUE_SIZE,
 		.queue_names = queue_names,
 		.config_size = offsetof(struct virtio_net_config, max_virtqueue_pairs),
+		.features_ok = virtio_net_features_ok,
 		.ops = d->use_vhost ? &net_vhost_ops : &net_ops,
 		.dev = d,
 	};

@@ -54,6 +54,7 @@ struct virtio_net_dev {
 	uint32_t tap_events;		/* what the worker waits for on the TAP */
 	struct iovec iov[VIRTIO_NET_IOV_MAX];
 	bool tap_err_logged;
+	bool tap_gone;			/* the TAP reported ERR/HUP: deleted under us */
 };
 
 /* Open the TAP (and /dev/vhost-net) for --net @n, device number @index. 0 or -errno. */
@@ -67,6 +68,8 @@ void virtio_net_dev_detach(struct virtio_net_dev *d);
 
 /* The features offered: with vhost, the ring features it lacks are left out. */
 uint64_t virtio_net_offered(bool vhost, uint64_t vhost_features);
+/* §5.1.3.1: do the features the driver took satisfy their dependencies (FEATURES_OK)? */
+bool virtio_net_features_ok(uint64_t features);
 /* TUN_F_* for TUNSETOFFLOAD: what the driver accepted to receive (§5.1.6.4). */
 unsigned virtio_net_tap_offloads(uint64_t features);
 /* §5.1.6.2: may a transmitted frame with this header go to the TAP? */

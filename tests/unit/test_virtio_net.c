@@ -73,6 +73,58 @@ static void tap_offloads_follow_guest_features(void **state)
 			 TUN_F_TSO_ECN | TUN_F_UFO);
 }
 
+/* §5.1.3.1: what the TAP would refuse at DRIVER_OK is refused at FEATURES_OK. */
+static void feature_dependencies(void **state)
+{
+	static const uint64_t bad[] = {
+		F(VIRTIO_NET_F_GUEST_TSO4), F(VIRTIO_NET_F_GUEST_TSO6), F(VIRTIO_NET_F_GUEST_UFO),
+		F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_ECN),
+		F(VIRTIO_NET_F_HOST_TSO4), F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_GUEST_CSUM),
+		F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_ECN),
+	};
+	uint64_t base = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_MRG_RXBUF);
+	unsigned i;
+
+	(void)state;
+	assert_true(virtio_net_features_ok(base));
+	assert_true(virtio_net_features_ok(base | ALL_OFFLOADS));
+	assert_true(virtio_net_features_ok(virtio_net_offered(false, 0)));
+	assert_true(virtio_net_features_ok(F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO6) |
+					   F(VIRTIO_NET_F_GUEST_ECN)));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("features 0x%llx\n", (unsigned long long)bad[i]);
+		assert_false(virtio_net_features_ok(base | bad[i]));
+	}
+}
+
+/* Through the register model: FEATURES_OK does not stick, so DRIVER_OK never comes. */
+static void feature_dependencies_refuse_features_ok(void **state)
+{
+	uint64_t offer = virtio_net_offered(false, 0), take = offer & ~F(VIRTIO_NET_F_GUEST_CSUM);
+	struct vpci_regs r;
+	unsigned q;
+	uint8_t b;
+	uint32_t w;
+
+	(void)state;
+	assert_int_equal(vpci_regs_init(&r, offer, 2, 256, 3), 0);
+	r.features_ok = virtio_net_features_ok;
+	b = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	vpci_common_write(&r, VIRTIO_PCI_COMMON_STATUS, &b, 1, &q);
+	for (w = 0; w < 2; w++) {
+		uint32_t half = (uint32_t)(take >> (32 * w));
+		uint8_t v[4] = { (uint8_t)half, (uint8_t)(half >> 8), (uint8_t)(half >> 16), (uint8_t)(half >> 24) };
+		uint8_t sel[4] = { (uint8_t)w, 0, 0, 0 };
+
+		vpci_common_write(&r, VIRTIO_PCI_COMMON_GFSELECT, sel, 4, &q);
+		vpci_common_write(&r, VIRTIO_PCI_COMMON_GF, v, 4, &q);
+	}
+	b |= VIRTIO_CONFIG_S_FEATURES_OK;
+	assert_int_equal(vpci_common_write(&r, VIRTIO_PCI_COMMON_STATUS, &b, 1, &q), VPCI_EV_NONE);
+	vpci_common_read(&r, VIRTIO_PCI_COMMON_STATUS, &b, 1);
+	assert_false(b & VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
 /* ---- headers ---- */
 
 static struct virtio_net_hdr_v1 hdr(uint8_t flags, uint8_t gso)
@@ -213,6 +265,17 @@ static void parse_net_refusals(void **state)
 	assert_int_equal(run_opt_net(&O, "tap"), -EINVAL);
 }
 
+/* One explicit MAC, one device; random ones are not compared. */
+static void parse_net_mac_twice(void **state)
+{
+	(void)state;
+	assert_int_equal(run_opt_net(&O, "tap,mac=52:54:00:00:00:01"), 0);
+	assert_int_equal(run_opt_net(&O, "tap,mac=52:54:00:00:00:02"), 0);
+	assert_int_equal(run_opt_net(&O, "tap:t9,mac=52:54:00:00:00:01"), -EINVAL);
+	assert_int_equal(run_opt_net(&O, "tap"), 0);
+	assert_int_equal(O.nr_nets, 3);
+}
+
 static void parse_disk(void **state)
 {
 	char longp[PATH_MAX + 8];
@@ -286,11 +349,14 @@ int main(void)
 		cmocka_unit_test(offered_userspace),
 		cmocka_unit_test(offered_vhost_follows_kernel),
 		cmocka_unit_test(tap_offloads_follow_guest_features),
+		cmocka_unit_test(feature_dependencies),
+		cmocka_unit_test(feature_dependencies_refuse_features_ok),
 		cmocka_unit_test(tx_headers),
 		cmocka_unit_test(rx_headers),
 		cmocka_unit_test_setup(parse_mac, setup_opts),
 		cmocka_unit_test_setup(parse_net, setup_opts),
 		cmocka_unit_test_setup(parse_net_refusals, setup_opts),
+		cmocka_unit_test_setup(parse_net_mac_twice, setup_opts),
 		cmocka_unit_test_setup(parse_disk, setup_opts),
 		cmocka_unit_test(tap_kinds),
 	};
