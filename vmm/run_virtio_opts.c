@@ -126,9 +126,15 @@ int run_opt_net(struct run_opts *o, const char *arg)
 			return err;
 		p = end;
 	}
-	for (unsigned i = 0; n.ifname[0] && i < o->nr_nets; i++)
-		if (!strcmp(o->net[i].ifname, n.ifname))
+	for (unsigned i = 0; i < o->nr_nets; i++) {
+		if (n.ifname[0] && !strcmp(o->net[i].ifname, n.ifname))
 			return run_opt_error("--net %s: tap %s is given twice; a TAP serves one device", arg, n.ifname);
+		/* Two NICs with one address on a segment: frames for it reach one at random. */
+		if (n.has_mac && o->net[i].has_mac && !memcmp(o->net[i].mac, n.mac, sizeof(n.mac)))
+			return run_opt_error("--net %s: mac %02x:%02x:%02x:%02x:%02x:%02x is already net%u's; "
+					     "give each device its own", arg, n.mac[0], n.mac[1], n.mac[2],
+					     n.mac[3], n.mac[4], n.mac[5], i);
+	}
 	o->net[o->nr_nets++] = n;
 	return 0;
 }

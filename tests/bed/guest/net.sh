@@ -1,7 +1,8 @@
 # Guest: virtio-net against L1 at 10.0.5.1 on the TAP's other end. Reports
 # the NIC, pings (sluice.pings=N times, default 5), then (sluice.test=xfer)
 # sends 64 MiB to L1 and receives 64 MiB from it with busybox nc, printing
-# checksums and times. "@@GUEST" lines only.
+# checksums and times; (sluice.test=hold) stays up after the pings. "@@GUEST"
+# lines only.
 L1=10.0.5.1
 cmdline=" $(cat /proc/cmdline) "
 n=0
@@ -39,6 +40,11 @@ case "$cmdline" in
 	echo "@@GUEST down done rc=$? secs=$(echo "$(now) - $t0" | bc) bytes=$(wc -c < /tmp/down.bin)"
 	exec 9>&-
 	echo "@@GUEST down sha=$(sha256sum /tmp/down.bin | cut -d' ' -f1)"
+	;;
+*" sluice.test=hold "*)
+	# L1 pulls the TAP from under the device; the guest just stays up.
+	echo "@@GUEST holding"
+	sleep 600
 	;;
 esac
 echo "@@GUEST packets rx=$(cat /sys/class/net/$i/statistics/rx_packets) tx=$(cat /sys/class/net/$i/statistics/tx_packets)"

@@ -1,8 +1,9 @@
 # virtio-net: a guest with --net tap:NAME and L1 at 10.0.5.1 on the TAP's
 # other end: ping, then 64 MiB each way over TCP (busybox nc) checked by
 # sha256, with the userspace backend and with vhost-net. The TAP sluice
-# created is gone after exit (also after SIGKILL); an existing TAP stays.
-# Bad --net input exits 2 and leaves nothing.
+# created is gone after exit (also after SIGKILL); an existing TAP stays; one
+# deleted under a running guest is reported once and not spun on. Bad --net
+# input (the same mac= twice included) exits 2 and leaves nothing.
 # bed: timeout=600
 # bed: guest=net
 
@@ -99,6 +100,35 @@ check sigkill-tap-was-there test -e /sys/class/net/killtap0
 kill -KILL $pid; wait $pid
 check sigkill-tap-gone wait_for 10 test ! -e /sys/class/net/killtap0
 
+# The TAP deleted under a running device: one message, NEEDS_RESET, and the
+# worker stops watching it (EPOLLERR/HUP for ever) instead of spinning.
+# worker_ticks PID: utime + stime of PID's sluice-virtio thread.
+worker_ticks() {
+	local t
+	for t in /proc/$1/task/*; do
+		[ "$(cat $t/comm)" = sluice-virtio ] && awk '{ print $14 + $15 }' $t/stat && return
+	done
+	echo 0
+}
+sluice run --kernel $K --initrd $I --memory 256M --net tap:deltap0 \
+	--cmdline "console=ttyS0 panic=-1 sluice.pings=1 sluice.test=hold" </dev/null > /tmp/out 2>&1 &
+pid=$!
+if wait_for 30 test -e /sys/class/net/deltap0; then
+	ip addr add 10.0.5.1/24 dev deltap0
+	ip link set deltap0 up
+fi
+wait_for 300 grep -q '@@GUEST holding' /tmp/out
+check tapdel-guest-pinged seen '@@GUEST ping ok'
+ip link delete deltap0
+check tapdel-says-gone wait_for 30 grep -q 'net0 (tap deltap0): the TAP is gone' /tmp/out
+t0=$(worker_ticks $pid); sleep 3; t1=$(worker_ticks $pid)
+echo "tapdel: worker $t0 -> $t1 ticks in 3 s"
+check tapdel-worker-idle test $((t1 - t0)) -lt 30
+check tapdel-said-once test "$(grep -c 'the TAP is gone' /tmp/out)" = 1
+check tapdel-still-running kill -0 $pid
+kill -TERM $pid; wait $pid; rc=$?
+check tapdel-sigterm-exit test "$rc" = 143
+
 # Bad input: exit 2, a message naming the device, nothing left behind.
 expect_status bad-net-not-a-tap 2 sluice run --kernel $K --net tap:lo
 check bad-net-not-a-tap-says-so grep -q 'net0: lo is a network interface but not a TAP' /tmp/expect.out
@@ -106,9 +136,11 @@ expect_status bad-net-multicast-mac 2 sluice run --kernel $K --net tap,mac=01:00
 expect_status bad-net-short-mac 2 sluice run --kernel $K --net tap,mac=52:54:00:12:34
 expect_status bad-net-backend 2 sluice run --kernel $K --net user
 expect_status bad-net-option 2 sluice run --kernel $K --net tap,queues=4
+expect_status bad-net-same-mac 2 sluice run --kernel $K --net tap,mac=$MAC --net tap,mac=$MAC
+said bad-net-same-mac-says-so "mac $MAC is already net0's"
 mv /dev/vhost-net /dev/vhost-net.hidden
 expect_status bad-net-no-vhost 2 sluice run --kernel $K --net tap:nv0,vhost=on
 check bad-net-no-vhost-says-so grep -q 'net0: vhost=on but there is no /dev/vhost-net' /tmp/expect.out
 mv /dev/vhost-net.hidden /dev/vhost-net
 check bad-net-no-vhost-no-tap test ! -e /sys/class/net/nv0
-check no-tap-left sh -c "! ls /sys/class/net | grep -qE '^(sluice|l2tap|killtap|nv)'"
+check no-tap-left sh -c "! ls /sys/class/net | grep -qE '^(sluice|l2tap|killtap|deltap|nv)'"
