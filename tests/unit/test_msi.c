@@ -11,28 +11,18 @@
 #include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/msi.h"
+#include "tests/unit/msi_events.h"
 #include "vmm/pci.h"
 
 #define RAM_SIZE	(4 * GiB)
 #define SLOT		1		/* the first device after the host bridge */
-#define MAX_EV		32
 #define ADDR		0xfee01000u
 #define ADDR_HI		0x12u
-
-/* What the callbacks saw, in order. */
-struct ev {
-	bool fire;
-	unsigned n;
-	uint64_t addr;
-	uint32_t data;
-	bool on;
-};
 
 struct tdev {
 	struct pci_dev pci;
 	struct msi msi;
-	struct ev ev[MAX_EV];
-	unsigned nev, seen;
+	struct ev_log log;
 	bool msi_up;
 };
 
@@ -47,54 +37,6 @@ static struct tdev *to_tdev(struct pci_dev *d)
 	return (struct tdev *)((char *)d - offsetof(struct tdev, pci));
 }
 
-static void rec(struct tdev *t, struct ev e)
-{
-	if (t->nev < MAX_EV)
-		t->ev[t->nev] = e;
-	t->nev++;
-}
-
-static void rec_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool on)
-{
-	rec(opaque, (struct ev){ .n = n, .addr = addr, .data = data, .on = on });
-}
-
-static void rec_fire(void *opaque, unsigned n)
-{
-	rec(opaque, (struct ev){ .fire = true, .n = n });
-}
-
-static const struct msi_ops rec_ops = { .update = rec_update, .fire = rec_fire };
-
-static const struct ev *next_ev(struct tdev *t)
-{
-	assert_true(t->seen < t->nev && t->seen < MAX_EV);
-	return &t->ev[t->seen++];
-}
-
-static void expect_update(struct tdev *t, unsigned n, uint64_t addr, uint32_t data, bool on)
-{
-	const struct ev *e = next_ev(t);
-
-	assert_false(e->fire);
-	assert_int_equal(e->n, n);
-	assert_int_equal(e->addr, addr);
-	assert_int_equal(e->data, data);
-	assert_int_equal(e->on, on);
-}
-
-static void expect_fire(struct tdev *t, unsigned n)
-{
-	const struct ev *e = next_ev(t);
-
-	assert_true(e->fire);
-	assert_int_equal(e->n, n);
-}
-
-static void expect_none(struct tdev *t)
-{
-	assert_int_equal(t->nev, t->seen);
-}
 
 /* ---- The device model: config reads and writes go to msi ---- */
 
@@ -148,7 +90,7 @@ static struct tdev *add(struct fx *f, unsigned nr, unsigned flags)
 	struct tdev *t = &f->t;
 
 	tdev_init(t);
-	assert_int_equal(msi_init(&t->msi, &t->pci, nr, flags, &rec_ops, t), 0);
+	assert_int_equal(msi_init(&t->msi, &t->pci, nr, flags, &ev_ops, &t->log), 0);
 	t->msi_up = true;
 	assert_int_equal(pci_host_add(&f->host, &t->pci), 0);
 	return t;
@@ -212,15 +154,15 @@ static void cap_32bit(void **state)
 	assert_int_equal(cap_rd(f, PCI_MSI_DATA_32, 4), 0xffff);
 	cap_wr(f, PCI_MSI_ADDRESS_LO, 4, ADDR);
 	cap_wr(f, PCI_MSI_DATA_32, 2, 0x4041);
-	expect_none(t);
+	expect_none(&t->log);
 	/* MME 7 with one vector capable: still vector 0 only, data untouched. */
 	cap_wr(f, PCI_MSI_FLAGS, 2, 0xffff);
-	expect_update(t, 0, ADDR, 0x4041, true);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0x4041, true);
+	expect_none(&t->log);
 	assert_true(msi_enabled(&t->msi));
 	ctrl_wr(f, false, 0);
-	expect_update(t, 0, ADDR, 0x4041, false);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0x4041, false);
+	expect_none(&t->log);
 }
 
 static void cap_64bit(void **state)
@@ -236,19 +178,19 @@ static void cap_64bit(void **state)
 	assert_int_equal(cap_rd(f, PCI_MSI_ADDRESS_HI, 4), ADDR_HI);
 	assert_int_equal(cap_rd(f, PCI_MSI_DATA_64, 2), 0x30);
 	ctrl_wr(f, true, 0);
-	expect_update(t, 0, (uint64_t)ADDR_HI << 32 | ADDR, 0x30, true);
+	expect_update(&t->log, 0, (uint64_t)ADDR_HI << 32 | ADDR, 0x30, true);
 	/* Rewriting the same values changes nothing; a new address is reported. */
 	cap_wr(f, PCI_MSI_ADDRESS_LO, 4, ADDR);
 	ctrl_wr(f, true, 0);
-	expect_none(t);
+	expect_none(&t->log);
 	cap_wr(f, PCI_MSI_ADDRESS_HI, 4, 0);
-	expect_update(t, 0, ADDR, 0x30, true);
+	expect_update(&t->log, 0, ADDR, 0x30, true);
 	assert_int_equal(msi_signal(&t->msi, 0), 0);
-	expect_fire(t, 0);
+	expect_fire(&t->log, 0);
 	assert_int_equal(msi_signal(&t->msi, 1), -EAGAIN);	/* not allocated */
 	ctrl_wr(f, false, 0);
-	expect_update(t, 0, ADDR, 0x30, false);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0x30, false);
+	expect_none(&t->log);
 }
 
 static void cap_64bit_maskable(void **state)
@@ -264,7 +206,7 @@ static void cap_64bit_maskable(void **state)
 	assert_int_equal(cap_rd(f, PCI_MSI_MASK_64, 4), 0xf);
 	cap_wr(f, PCI_MSI_PENDING_64, 4, 0xffffffff);
 	assert_int_equal(cap_rd(f, PCI_MSI_PENDING_64, 4), 0);
-	expect_none(t);
+	expect_none(&t->log);
 }
 
 static void mme_data_low_bits(void **state)
@@ -278,22 +220,22 @@ static void mme_data_low_bits(void **state)
 	/* §6.8.1.6: with 4 vectors the function owns the 2 low data bits. */
 	ctrl_wr(f, true, 2);
 	for (n = 0; n < 4; n++)
-		expect_update(t, n, ADDR, 0x4a0 | n, true);
+		expect_update(&t->log, n, ADDR, 0x4a0 | n, true);
 	assert_int_equal(msi_signal(&t->msi, 2), 0);
-	expect_fire(t, 2);
+	expect_fire(&t->log, 2);
 	assert_int_equal(msi_signal(&t->msi, 4), -EINVAL);	/* beyond Multiple Message Capable */
 	/* Down to 2: one low bit, vectors 2 and 3 go. */
 	ctrl_wr(f, true, 1);
-	expect_update(t, 0, ADDR, 0x4a2, true);
-	expect_update(t, 1, ADDR, 0x4a3, true);
-	expect_update(t, 2, ADDR, 0x4a2, false);
-	expect_update(t, 3, ADDR, 0x4a3, false);
+	expect_update(&t->log, 0, ADDR, 0x4a2, true);
+	expect_update(&t->log, 1, ADDR, 0x4a3, true);
+	expect_update(&t->log, 2, ADDR, 0x4a2, false);
+	expect_update(&t->log, 3, ADDR, 0x4a3, false);
 	assert_int_equal(msi_signal(&t->msi, 2), -EAGAIN);
 	/* MME above MMC is undefined: the 4 vectors the function has. */
 	ctrl_wr(f, true, 7);
 	for (n = 0; n < 4; n++)
-		expect_update(t, n, ADDR, 0x4a0 | n, true);
-	expect_none(t);
+		expect_update(&t->log, n, ADDR, 0x4a0 | n, true);
+	expect_none(&t->log);
 }
 
 static void per_vector_mask_and_pending(void **state)
@@ -305,37 +247,37 @@ static void per_vector_mask_and_pending(void **state)
 	cap_wr(f, PCI_MSI_DATA_32, 2, 0x20);
 	cap_wr(f, PCI_MSI_MASK_32, 4, 1u << 1);
 	ctrl_wr(f, true, 2);
-	expect_update(t, 0, ADDR, 0x20, true);
-	expect_update(t, 2, ADDR, 0x22, true);
-	expect_update(t, 3, ADDR, 0x23, true);
+	expect_update(&t->log, 0, ADDR, 0x20, true);
+	expect_update(&t->log, 2, ADDR, 0x22, true);
+	expect_update(&t->log, 3, ADDR, 0x23, true);
 	/* §6.8.1.8: masked, the message pends; twice is one bit; guests cannot clear it. */
 	assert_int_equal(msi_signal(&t->msi, 1), 0);
 	assert_int_equal(msi_signal(&t->msi, 1), 0);
-	expect_none(t);
+	expect_none(&t->log);
 	assert_int_equal(cap_rd(f, PCI_MSI_PENDING_32, 4), 1u << 1);
 	cap_wr(f, PCI_MSI_PENDING_32, 4, 0);
 	assert_int_equal(cap_rd(f, PCI_MSI_PENDING_32, 4), 1u << 1);
 	/* Mask 0, unmask 1: 1 is routed, then its pending message goes, once. */
 	cap_wr(f, PCI_MSI_MASK_32, 4, 1u << 0);
-	expect_update(t, 0, ADDR, 0x20, false);
-	expect_update(t, 1, ADDR, 0x21, true);
-	expect_fire(t, 1);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0x20, false);
+	expect_update(&t->log, 1, ADDR, 0x21, true);
+	expect_fire(&t->log, 1);
+	expect_none(&t->log);
 	assert_int_equal(cap_rd(f, PCI_MSI_PENDING_32, 4), 0);
 	assert_int_equal(msi_signal(&t->msi, 1), 0);
-	expect_fire(t, 1);
+	expect_fire(&t->log, 1);
 	/* Pending survives a disable and goes out when enabled and unmasked again. */
 	assert_int_equal(msi_signal(&t->msi, 0), 0);
 	ctrl_wr(f, false, 2);
-	expect_update(t, 1, ADDR, 0x21, false);
-	expect_update(t, 2, ADDR, 0x22, false);
-	expect_update(t, 3, ADDR, 0x23, false);
+	expect_update(&t->log, 1, ADDR, 0x21, false);
+	expect_update(&t->log, 2, ADDR, 0x22, false);
+	expect_update(&t->log, 3, ADDR, 0x23, false);
 	assert_int_equal(msi_signal(&t->msi, 0), -EAGAIN);
 	cap_wr(f, PCI_MSI_MASK_32, 4, 0);
 	ctrl_wr(f, true, 0);
-	expect_update(t, 0, ADDR, 0x20, true);
-	expect_fire(t, 0);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0x20, true);
+	expect_fire(&t->log, 0);
+	expect_none(&t->log);
 }
 
 static void reset_reports_disables(void **state)
@@ -346,11 +288,11 @@ static void reset_reports_disables(void **state)
 	cap_wr(f, PCI_MSI_ADDRESS_LO, 4, ADDR);
 	cap_wr(f, PCI_MSI_MASK_32, 4, 2);
 	ctrl_wr(f, true, 1);
-	expect_update(t, 0, ADDR, 0, true);
+	expect_update(&t->log, 0, ADDR, 0, true);
 	assert_int_equal(msi_signal(&t->msi, 1), 0);
 	msi_reset(&t->msi);
-	expect_update(t, 0, ADDR, 0, false);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0, false);
+	expect_none(&t->log);
 	assert_false(msi_enabled(&t->msi));
 	assert_int_equal(cap_rd(f, PCI_MSI_FLAGS, 2), PCI_MSI_FLAGS_MASKBIT | 1 << 1);
 	assert_int_equal(cap_rd(f, PCI_MSI_ADDRESS_LO, 4), 0);
@@ -363,19 +305,19 @@ static void reset_reports_disables(void **state)
 static void init_rejects(void **state)
 {
 	struct tdev *t = test_calloc(1, sizeof(*t));
-	const struct msi_ops half = { .fire = rec_fire };
+	const struct msi_ops half = { .fire = ev_fire };
 	static const unsigned bad[] = { 0, 3, 6, 64, 33 };
 	unsigned i;
 
 	(void)state;
 	tdev_init(t);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		assert_int_equal(msi_init(&t->msi, &t->pci, bad[i], 0, &rec_ops, t), -EINVAL);
-	assert_int_equal(msi_init(&t->msi, &t->pci, 1, 4, &rec_ops, t), -EINVAL);
+		assert_int_equal(msi_init(&t->msi, &t->pci, bad[i], 0, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init(&t->msi, &t->pci, 1, 4, &ev_ops, &t->log), -EINVAL);
 	assert_int_equal(msi_init(&t->msi, &t->pci, 1, 0, NULL, t), -EINVAL);
-	assert_int_equal(msi_init(&t->msi, &t->pci, 1, 0, &half, t), -EINVAL);
+	assert_int_equal(msi_init(&t->msi, &t->pci, 1, 0, &half, &t->log), -EINVAL);
 	assert_int_equal(t->pci.cfg[PCI_CAPABILITY_LIST], 0);
-	assert_int_equal(msi_init(&t->msi, &t->pci, 32, MSI_MASKABLE, &rec_ops, t), 0);
+	assert_int_equal(msi_init(&t->msi, &t->pci, 32, MSI_MASKABLE, &ev_ops, &t->log), 0);
 	/* 32 vectors: MMC 101b, every Mask bit writable. */
 	assert_int_equal(pci_cfg_get16(&t->pci, t->msi.cap + PCI_MSI_FLAGS),
 			 PCI_MSI_FLAGS_MASKBIT | 5 << 1);
@@ -401,11 +343,11 @@ static void init_existing(void **state)
 	pci_put32(c + PCI_MSI_ADDRESS_LO, ADDR);
 	pci_put32(c + PCI_MSI_MASK_64, 0xff);
 	pci_put32(c + PCI_MSI_PENDING_64, 0x3);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x40, &rec_ops, t), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x52, &rec_ops, t), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x30, &rec_ops, t), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x40, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x52, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x30, &ev_ops, &t->log), -EINVAL);
 	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, NULL, t), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, &rec_ops, t), 0);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, &ev_ops, &t->log), 0);
 	assert_true(t->msi.is64 && t->msi.maskable);
 	assert_int_equal(t->msi.max_vectors, 8);
 	assert_false(msi_enabled(&t->msi));
@@ -423,12 +365,12 @@ static void init_existing(void **state)
 	msi_exit(&t->msi);
 	/* Reserved Multiple Message Capable (110b), and a capability past 0xff. */
 	pci_put16(c + PCI_MSI_FLAGS, 6 << 1);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, &rec_ops, t), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, &ev_ops, &t->log), -EINVAL);
 	t->pci.cfg[0xf0] = PCI_CAP_ID_MSI;
 	pci_put16(&t->pci.cfg[0xf2], PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, &rec_ops, t), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, &ev_ops, &t->log), -EINVAL);
 	pci_put16(&t->pci.cfg[0xf2], PCI_MSI_FLAGS_64BIT);	/* 14 bytes fit */
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, &rec_ops, t), 0);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, &ev_ops, &t->log), 0);
 	msi_exit(&t->msi);
 	test_free(t);
 }

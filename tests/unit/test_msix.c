@@ -11,6 +11,7 @@
 #include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/msix.h"
+#include "tests/unit/msi_events.h"
 #include "vmm/pci.h"
 
 #define RAM_SIZE	(4 * GiB)
@@ -18,24 +19,13 @@
 #define BAR		2
 #define BAR_SIZE	0x10000
 #define PBA_OFF		0x8000		/* after a 2048-vector table */
-#define MAX_EV		64
 #define ADDR		0xfee01000ull
 #define ADDR64		0x12345678fee02000ull
-
-/* What the callbacks saw, in order. */
-struct ev {
-	bool fire;
-	unsigned n;
-	uint64_t addr;
-	uint32_t data;
-	bool on;
-};
 
 struct tdev {
 	struct pci_dev pci;
 	struct msix msix;
-	struct ev ev[MAX_EV];
-	unsigned nev, seen, updates, fires;
+	struct ev_log log;
 	bool msix_up;
 };
 
@@ -50,64 +40,10 @@ static struct tdev *to_tdev(struct pci_dev *d)
 	return (struct tdev *)((char *)d - offsetof(struct tdev, pci));
 }
 
-static void rec(struct tdev *t, struct ev e)
-{
-	if (t->nev < MAX_EV)
-		t->ev[t->nev] = e;
-	t->nev++;
-}
-
-static void rec_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool on)
-{
-	struct tdev *t = opaque;
-
-	t->updates++;
-	rec(t, (struct ev){ .n = n, .addr = addr, .data = data, .on = on });
-}
-
-static void rec_fire(void *opaque, unsigned n)
-{
-	struct tdev *t = opaque;
-
-	t->fires++;
-	rec(t, (struct ev){ .fire = true, .n = n });
-}
-
-static const struct msi_ops rec_ops = { .update = rec_update, .fire = rec_fire };
-
-static const struct ev *next_ev(struct tdev *t)
-{
-	assert_true(t->seen < t->nev && t->seen < MAX_EV);
-	return &t->ev[t->seen++];
-}
-
-static void expect_update(struct tdev *t, unsigned n, uint64_t addr, uint32_t data, bool on)
-{
-	const struct ev *e = next_ev(t);
-
-	assert_false(e->fire);
-	assert_int_equal(e->n, n);
-	assert_int_equal(e->addr, addr);
-	assert_int_equal(e->data, data);
-	assert_int_equal(e->on, on);
-}
-
-static void expect_fire(struct tdev *t, unsigned n)
-{
-	const struct ev *e = next_ev(t);
-
-	assert_true(e->fire);
-	assert_int_equal(e->n, n);
-}
-
-static void expect_none(struct tdev *t)
-{
-	assert_int_equal(t->nev, t->seen);
-}
 
 static void forget_events(struct tdev *t)
 {
-	t->nev = t->seen = t->updates = t->fires = 0;
+	t->log = (struct ev_log){ 0 };
 }
 
 /* ---- The device model: config writes and BAR accesses go to msix ---- */
@@ -168,7 +104,7 @@ static struct tdev *add(struct fx *f, unsigned nr)
 	struct tdev *t = &f->t;
 
 	tdev_init(t);
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &rec_ops, t), 0);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log), 0);
 	t->msix_up = true;
 	assert_int_equal(pci_host_add(&f->host, &t->pci), 0);
 	return t;
@@ -267,7 +203,7 @@ static void cap_bytes(void **state)
 	t->pci.bar[4].type = PCI_BAR_MEM32;
 	t->pci.bar[4].size = 0x1000;
 	assert_int_equal(pci_dev_add_cap(&t->pci, PCI_CAP_ID_PM, 8), 0x40);
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &rec_ops, t), 0);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log), 0);
 	t->msix_up = true;
 	assert_int_equal(pci_dev_add_cap(&t->pci, PCI_CAP_ID_VNDR, 4), 0x54);
 	assert_int_equal(pci_host_add(&f->host, &t->pci), 0);
@@ -309,7 +245,7 @@ static void only_enable_and_mask_writable(void **state)
 	cfg_wr(f, cap + PCI_MSIX_FLAGS + 1, 1, 0x80);
 	assert_true(msix_enabled(&t->msix));
 	assert_false(t->msix.function_masked);
-	expect_none(t);		/* every vector masked: nothing to report */
+	expect_none(&t->log);		/* every vector masked: nothing to report */
 }
 
 static void table_reset_state(void **state)
@@ -349,7 +285,7 @@ static void table_dword_and_qword(void **state)
 	assert_int_equal(tbl_rd(t, 0x34, 4), ADDR64 >> 32);
 	assert_int_equal(tbl_rd(t, 0x38, 8), 0x00000001000000abull);
 	assert_int_equal(tbl_rd(t, 0x20, 8), 0x12fee00000ull);	/* its neighbour untouched */
-	expect_none(t);		/* disabled: no routing yet */
+	expect_none(&t->log);		/* disabled: no routing yet */
 }
 
 static void bad_accesses_harmless(void **state)
@@ -380,7 +316,7 @@ static void bad_accesses_harmless(void **state)
 	assert_int_equal(tbl_rd(t, 0x18, 8), 1ull << 32 | 0x41);
 	/* The PBA is one QWORD for 8 vectors: 8 and beyond is out. */
 	assert_int_equal(pba_rd(t, 8, 4), 0xffffffff);
-	expect_none(t);
+	expect_none(&t->log);
 }
 
 static void update_once_per_transition(void **state)
@@ -391,37 +327,37 @@ static void update_once_per_transition(void **state)
 	/* Unmasked while disabled: nothing yet. Enable: one update. */
 	program(t, 2, ADDR, 0x42);
 	set_mask(t, 2, false);
-	expect_none(t);
+	expect_none(&t->log);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);
-	expect_update(t, 2, ADDR, 0x42, true);
+	expect_update(&t->log, 2, ADDR, 0x42, true);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);	/* same value: no change */
 	set_mask(t, 2, false);
-	expect_none(t);
+	expect_none(&t->log);
 	/* Vector mask and unmask. */
 	set_mask(t, 2, true);
-	expect_update(t, 2, ADDR, 0x42, false);
+	expect_update(&t->log, 2, ADDR, 0x42, false);
 	set_mask(t, 2, true);
 	program(t, 2, ADDR64, 0x43);	/* while masked: reported at unmask */
-	expect_none(t);
+	expect_none(&t->log);
 	set_mask(t, 2, false);
-	expect_update(t, 2, ADDR64, 0x43, true);
+	expect_update(&t->log, 2, ADDR64, 0x43, true);
 	/* Function Mask and unmask. */
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-	expect_update(t, 2, ADDR64, 0x43, false);
+	expect_update(&t->log, 2, ADDR64, 0x43, false);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);
-	expect_update(t, 2, ADDR64, 0x43, true);
+	expect_update(&t->log, 2, ADDR64, 0x43, true);
 	/* Data written while unmasked (out of spec, applied); same data again: nothing. */
 	tbl_wr(t, 2 * 16 + PCI_MSIX_ENTRY_DATA, 4, 0x44);
-	expect_update(t, 2, ADDR64, 0x44, true);
+	expect_update(&t->log, 2, ADDR64, 0x44, true);
 	tbl_wr(t, 2 * 16 + PCI_MSIX_ENTRY_DATA, 4, 0x44);
 	tbl_wr(t, 2 * 16, 8, ADDR64);
-	expect_none(t);
+	expect_none(&t->log);
 	/* Disable: the last reported routing goes. */
 	ctrl_wr(f, 0);
-	expect_update(t, 2, ADDR64, 0x44, false);
+	expect_update(&t->log, 2, ADDR64, 0x44, false);
 	ctrl_wr(f, PCI_MSIX_FLAGS_MASKALL);
-	expect_none(t);
-	assert_int_equal(t->fires, 0);
+	expect_none(&t->log);
+	assert_int_equal(t->log.fires, 0);
 }
 
 static void signal_masked_pends(void **state)
@@ -436,22 +372,22 @@ static void signal_masked_pends(void **state)
 	assert_int_equal(msix_signal(&t->msix, 3), 0);
 	assert_int_equal(pba_rd(t, 0, 4), 1u << 3);
 	assert_int_equal(pba_rd(t, 0, 8), 1u << 3);
-	expect_none(t);
+	expect_none(&t->log);
 	/* §6.8.2.9: unmasked with Pending set, the message goes, once. */
 	set_mask(t, 3, false);
-	expect_update(t, 3, ADDR, 0x33, true);
-	expect_fire(t, 3);
-	expect_none(t);
+	expect_update(&t->log, 3, ADDR, 0x33, true);
+	expect_fire(&t->log, 3);
+	expect_none(&t->log);
 	assert_int_equal(pba_rd(t, 0, 8), 0);
 	/* The same through Function Mask. */
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-	expect_update(t, 3, ADDR, 0x33, false);
+	expect_update(&t->log, 3, ADDR, 0x33, false);
 	assert_int_equal(msix_signal(&t->msix, 3), 0);
 	assert_int_equal(pba_rd(t, 0, 8), 1u << 3);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);
-	expect_update(t, 3, ADDR, 0x33, true);
-	expect_fire(t, 3);
-	expect_none(t);
+	expect_update(&t->log, 3, ADDR, 0x33, true);
+	expect_fire(&t->log, 3);
+	expect_none(&t->log);
 	assert_int_equal(pba_rd(t, 0, 8), 0);
 }
 
@@ -466,12 +402,12 @@ static void signal_enabled_fires(void **state)
 	assert_int_equal(msix_signal(&t->msix, 7), -EAGAIN);
 	assert_int_equal(pba_rd(t, 0, 8), 0);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);
-	expect_update(t, 7, ADDR, 0x77, true);
+	expect_update(&t->log, 7, ADDR, 0x77, true);
 	assert_int_equal(msix_signal(&t->msix, 7), 0);
 	assert_int_equal(msix_signal(&t->msix, 7), 0);
-	expect_fire(t, 7);
-	expect_fire(t, 7);
-	expect_none(t);
+	expect_fire(&t->log, 7);
+	expect_fire(&t->log, 7);
+	expect_none(&t->log);
 	assert_int_equal(pba_rd(t, 0, 8), 0);
 	assert_int_equal(msix_signal(&t->msix, 8), -EINVAL);
 	assert_int_equal(msix_signal(&t->msix, UINT32_MAX), -EINVAL);
@@ -493,7 +429,7 @@ static void pba_read_only(void **state)
 	assert_int_equal(pba_rd(t, 8, 8), 1u << 6);
 	/* Two QWORDs for 100 vectors: 16 is past the end. */
 	assert_int_equal(pba_rd(t, 16, 8), UINT64_MAX);
-	expect_none(t);
+	expect_none(&t->log);
 }
 
 static void through_the_bar(void **state)
@@ -521,9 +457,9 @@ static void through_the_bar(void **state)
 	assert_int_equal(bus_access(&f->mmio, base + PBA_OFF + 8, d, 4, false), 0);
 	assert_memory_equal(d, "\x5a\x5a\x5a\x5a", 4);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);
-	expect_update(t, 1, ADDR, 0x51, true);
-	expect_fire(t, 1);
-	expect_none(t);
+	expect_update(&t->log, 1, ADDR, 0x51, true);
+	expect_fire(&t->log, 1);
+	expect_none(&t->log);
 }
 
 static void vectors_2048(void **state)
@@ -543,17 +479,17 @@ static void vectors_2048(void **state)
 	assert_int_equal(pba_rd(t, 31 * 8, 8), 1ull << 63);
 	assert_int_equal(pba_rd(t, 31 * 8 + 4, 4), 1u << 31);
 	set_mask(t, 2047, false);
-	expect_update(t, 2047, ADDR, 0x7ff, true);
-	expect_fire(t, 2047);
-	expect_none(t);
+	expect_update(&t->log, 2047, ADDR, 0x7ff, true);
+	expect_fire(&t->log, 2047);
+	expect_none(&t->log);
 	assert_int_equal(msix_signal(&t->msix, 2048), -EINVAL);
 	/* Every vector unmasked, then the function masked: one update each. */
 	for (n = 0; n < MSIX_MAX_VECTORS; n++)
 		set_mask(t, n, false);
 	forget_events(t);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-	assert_int_equal(t->updates, MSIX_MAX_VECTORS);
-	assert_int_equal(t->fires, 0);
+	assert_int_equal(t->log.updates, MSIX_MAX_VECTORS);
+	assert_int_equal(t->log.fires, 0);
 }
 
 static void reset_reports_disables(void **state)
@@ -566,10 +502,10 @@ static void reset_reports_disables(void **state)
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	assert_int_equal(msix_signal(&t->msix, 1), 0);
 	ctrl_wr(f, PCI_MSIX_FLAGS_ENABLE);
-	expect_update(t, 0, ADDR, 0x10, true);
+	expect_update(&t->log, 0, ADDR, 0x10, true);
 	msix_reset(&t->msix);
-	expect_update(t, 0, ADDR, 0x10, false);
-	expect_none(t);
+	expect_update(&t->log, 0, ADDR, 0x10, false);
+	expect_none(&t->log);
 	assert_int_equal(cfg_rd(f, t->msix.cap + PCI_MSIX_FLAGS, 2), 3);
 	assert_int_equal(tbl_rd(t, 0, 8), 0);
 	assert_int_equal(tbl_rd(t, PCI_MSIX_ENTRY_VECTOR_CTRL, 4), 1);
@@ -587,7 +523,7 @@ static int init_layout(struct tdev *t, unsigned nr, uint8_t tbar, uint32_t toff,
 	int err;
 
 	tdev_init(t);
-	err = msix_init(&t->msix, &t->pci, &l, &rec_ops, t);
+	err = msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log);
 	if (!err)
 		msix_exit(&t->msix);
 	return err;
@@ -598,7 +534,7 @@ static void init_rejects_bad_layout(void **state)
 	struct tdev *t = test_calloc(1, sizeof(*t));
 	struct msix_layout l = { .nr_vectors = 1, .table_bar = BAR, .pba_bar = BAR,
 				 .pba_offset = 0x10 };
-	const struct msi_ops half = { .update = rec_update };
+	const struct msi_ops half = { .update = ev_update };
 
 	(void)state;
 	assert_int_equal(init_layout(t, 1, BAR, 0, BAR, 0x10), 0);
@@ -617,14 +553,14 @@ static void init_rejects_bad_layout(void **state)
 	t->pci.bar[0].type = PCI_BAR_IO;
 	t->pci.bar[0].size = 0x100;
 	l.table_bar = 0;
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &rec_ops, t), -EINVAL);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log), -EINVAL);
 	t->pci.bar[0].type = PCI_BAR_MEM64;
 	t->pci.bar[0].size = 0x1000;
 	l.table_bar = 1;	/* the upper half of BAR0 */
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &rec_ops, t), -EINVAL);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log), -EINVAL);
 	l.table_bar = BAR;
 	assert_int_equal(msix_init(&t->msix, &t->pci, &l, NULL, t), -EINVAL);
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &half, t), -EINVAL);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &half, &t->log), -EINVAL);
 	assert_int_equal(t->pci.cfg[PCI_CAPABILITY_LIST], 0);	/* nothing added on failure */
 	test_free(t);
 }
@@ -641,7 +577,7 @@ static void page_ranges(void **state)
 	t->pci.bar[4].type = PCI_BAR_MEM32;	/* the PBA's BAR */
 	t->pci.bar[4].size = 0x10000;
 	/* 300 entries: 0x1800-0x2abf; 5 PBA QWORDs: 0x3ff8-0x401f. */
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &rec_ops, t), 0);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log), 0);
 	p = msix_table_pages(&t->msix);
 	assert_int_equal(p.bar, BAR);
 	assert_int_equal(p.start, 0x1000);
@@ -654,7 +590,7 @@ static void page_ranges(void **state)
 	/* One vector, table and PBA sharing the first page. */
 	l = (struct msix_layout){ .nr_vectors = 1, .table_bar = BAR, .pba_bar = BAR,
 				  .table_offset = 0, .pba_offset = 0x800 };
-	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &rec_ops, t), 0);
+	assert_int_equal(msix_init(&t->msix, &t->pci, &l, &ev_ops, &t->log), 0);
 	p = msix_table_pages(&t->msix);
 	assert_int_equal(p.start, 0);
 	assert_int_equal(p.end, 0x1000);
@@ -678,10 +614,10 @@ static void init_existing(void **state)
 	pci_put16(&t->pci.cfg[cap + PCI_MSIX_FLAGS], PCI_MSIX_FLAGS_ENABLE | 15);
 	pci_put32(&t->pci.cfg[cap + PCI_MSIX_TABLE], 0x2000 | BAR);
 	pci_put32(&t->pci.cfg[cap + PCI_MSIX_PBA], 0x3000 | BAR);
-	assert_int_equal(msix_init_existing(&t->msix, &t->pci, 0x44, &rec_ops, t), -EINVAL);
-	assert_int_equal(msix_init_existing(&t->msix, &t->pci, 0x30, &rec_ops, t), -EINVAL);
-	assert_int_equal(msix_init_existing(&t->msix, &t->pci, 0xfc, &rec_ops, t), -EINVAL);
-	assert_int_equal(msix_init_existing(&t->msix, &t->pci, (uint16_t)cap, &rec_ops, t), 0);
+	assert_int_equal(msix_init_existing(&t->msix, &t->pci, 0x44, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msix_init_existing(&t->msix, &t->pci, 0x30, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msix_init_existing(&t->msix, &t->pci, 0xfc, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msix_init_existing(&t->msix, &t->pci, (uint16_t)cap, &ev_ops, &t->log), 0);
 	assert_int_equal(t->msix.cap, cap);
 	assert_int_equal(t->msix.layout.nr_vectors, 16);
 	assert_int_equal(t->msix.layout.table_offset, 0x2000);
@@ -696,7 +632,7 @@ static void init_existing(void **state)
 	msix_exit(&t->msix);
 	/* A layout that overlaps is refused. */
 	pci_put32(&t->pci.cfg[cap + PCI_MSIX_PBA], 0x2080 | BAR);
-	assert_int_equal(msix_init_existing(&t->msix, &t->pci, (uint16_t)cap, &rec_ops, t), -EINVAL);
+	assert_int_equal(msix_init_existing(&t->msix, &t->pci, (uint16_t)cap, &ev_ops, &t->log), -EINVAL);
 	test_free(t);
 }
 
