@@ -19,9 +19,10 @@ LDFLAGS   += $(SANITIZE)
 LDLIBS    += -lpthread
 
 MODULES   := vmm vfio iommu irqremap sriov sandbox
-LIB_SRC   := $(filter-out vmm/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+# Every .c below a module, in its rooms too (vmm/cli, vmm/virtio, ...).
+LIB_SRC   := $(filter-out vmm/cli/main.c,$(shell find $(MODULES) -name '*.c'))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ  := $(BUILD)/obj/vmm/main.o
+MAIN_OBJ  := $(BUILD)/obj/vmm/cli/main.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOLS_SRC := $(wildcard tests/tools/*.c)

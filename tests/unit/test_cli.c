@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "vmm/cli.h"
+#include "vmm/cli/cli.h"
 #include "vmm/log.h"
 
 static void size_plain_and_suffixes(void **state)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/run.h"
+#include "vmm/cli/run.h"
 
 #define MAX_ARGS 32
 #define ARG_LEN 128

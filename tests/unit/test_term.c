@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/term.h"
+#include "vmm/cli/term.h"
 
 #define CTRL_A 0x01
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/virtio_blk.h"
+#include "vmm/virtio/virtio_blk.h"
 
 #define RAM_SIZE	(1u << 20)
 #define SECTORS		64

@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
-#include "vmm/run.h"
-#include "vmm/tap.h"
-#include "vmm/virtio_net.h"
+#include "vmm/cli/run.h"
+#include "vmm/virtio/tap.h"
+#include "vmm/virtio/virtio_net.h"
 
 #define F(b) (1ull << (b))
 #define ALL_OFFLOADS (F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) | \

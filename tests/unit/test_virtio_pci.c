@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/virtio_pci_regs.h"
+#include "vmm/virtio/virtio_pci_regs.h"
 
 #define FEATURES	((1ull << VIRTIO_F_VERSION_1) | (1ull << 5) | (1ull << 28) | (1ull << 29))
 #define NQ		2

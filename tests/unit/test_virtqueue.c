@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "vmm/virtqueue.h"
+#include "vmm/virtio/virtqueue.h"
 
 #define RAM_SIZE	(1u << 20)
 #define QSZ		8

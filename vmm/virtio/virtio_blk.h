@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <linux/virtio_blk.h>	/* VIRTIO_BLK_F_*, _T_*, _S_*, struct virtio_blk_config */
 
-#include "vmm/virtqueue.h"
+#include "vmm/virtio/virtqueue.h"
 
 #define VIRTIO_BLK_SECTOR_SIZE	512
 #define VIRTIO_BLK_QUEUE_SIZE	256	/* the transport's maximum queue size */

@@ -22,10 +22,10 @@
 #include <linux/virtio_net.h>
 
 #include "vmm/evloop.h"
-#include "vmm/run.h"
-#include "vmm/tap.h"
-#include "vmm/vhost_net.h"
-#include "vmm/virtio_pci.h"
+#include "vmm/cli/run.h"
+#include "vmm/virtio/tap.h"
+#include "vmm/virtio/vhost_net.h"
+#include "vmm/virtio/virtio_pci.h"
 
 #define VIRTIO_NET_QUEUE_SIZE	256
 #define VIRTIO_NET_RXQ		0

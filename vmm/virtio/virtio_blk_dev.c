@@ -5,7 +5,7 @@
 #include <linux/virtio_ids.h>
 
 #include "vmm/log.h"
-#include "vmm/virtio_blk_dev.h"
+#include "vmm/virtio/virtio_blk_dev.h"
 
 static const char *const queue_names[] = { "requestq" };
 

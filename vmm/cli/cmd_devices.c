@@ -14,8 +14,8 @@
 
 #include "iommu/group.h"
 #include "vfio/bind.h"
-#include "vmm/cli.h"
-#include "vmm/commands.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/commands.h"
 #include "vmm/log.h"
 
 struct dev_row {

@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 
-#include "vmm/virtio_blk.h"
-#include "vmm/virtio_pci.h"
+#include "vmm/virtio/virtio_blk.h"
+#include "vmm/virtio/virtio_pci.h"
 
 struct vm;
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "vmm/memory.h"
-#include "vmm/virtqueue.h"
+#include "vmm/virtio/virtqueue.h"
 
 #define VHOST_NET_QUEUES	2	/* rx, tx */
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/log.h"
-#include "vmm/virtqueue.h"
+#include "vmm/virtio/virtqueue.h"
 
 /* struct virtq_desc (§2.7.5), host byte order once read. */
 struct desc {

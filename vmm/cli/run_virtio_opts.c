@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/log.h"
-#include "vmm/run.h"
+#include "vmm/cli/run.h"
 
 /* PATH[,ro]: a path may hold commas; only a trailing ",ro" is an option. */
 int run_opt_disk(struct run_opts *o, const char *arg)

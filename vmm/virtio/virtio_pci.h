@@ -39,8 +39,8 @@
 #include "vmm/msix.h"
 #include "vmm/msix_route.h"
 #include "vmm/pci.h"
-#include "vmm/virtio_pci_regs.h"
-#include "vmm/virtqueue.h"
+#include "vmm/virtio/virtio_pci_regs.h"
+#include "vmm/virtio/virtqueue.h"
 
 struct vm;
 

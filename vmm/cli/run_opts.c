@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/cli.h"
+#include "vmm/cli/cli.h"
 #include "vmm/log.h"
-#include "vmm/run.h"
+#include "vmm/cli/run.h"
 #include "vmm/vm.h"
 
 static const char run_usage[] =

@@ -10,7 +10,7 @@
 #include <linux/virtio_net.h>
 
 #include "vmm/log.h"
-#include "vmm/tap.h"
+#include "vmm/virtio/tap.h"
 
 enum tap_kind tap_kind(const char *sysfs, const char *ifname)
 {

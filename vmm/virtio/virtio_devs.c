@@ -1,7 +1,7 @@
 /* sluice: --disk and --net devices of a VM (vmm/virtio_devs.h). */
 #include <string.h>
 
-#include "vmm/virtio_devs.h"
+#include "vmm/virtio/virtio_devs.h"
 
 int virtio_devs_open(struct virtio_devs *d, const struct run_opts *o)
 {

@@ -6,9 +6,9 @@
 #ifndef SLUICE_VIRTIO_DEVS_H
 #define SLUICE_VIRTIO_DEVS_H
 
-#include "vmm/run.h"
-#include "vmm/virtio_blk_dev.h"
-#include "vmm/virtio_net.h"
+#include "vmm/cli/run.h"
+#include "vmm/virtio/virtio_blk_dev.h"
+#include "vmm/virtio/virtio_net.h"
 
 struct vm;
 

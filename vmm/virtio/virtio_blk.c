@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#include "vmm/iov.h"
+#include "vmm/virtio/iov.h"
 #include "vmm/log.h"
-#include "vmm/virtio_blk.h"
+#include "vmm/virtio/virtio_blk.h"
 
 #define HDR_LEN		sizeof(struct virtio_blk_outhdr)	/* 16 */
 

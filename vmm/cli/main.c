@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/cli.h"
-#include "vmm/commands.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/commands.h"
 #include "vmm/log.h"
-#include "vmm/run.h"
+#include "vmm/cli/run.h"
 
 struct subcommand {
 	const char *name;

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/term.h"
+#include "vmm/cli/term.h"
 
 const char term_escape_help[] =
 	"sluice: console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A to the guest\n";

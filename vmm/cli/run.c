@@ -14,13 +14,13 @@
 #include "vfio/vfio.h"
 #include "vmm/acpi.h"
 #include "vmm/boot.h"
-#include "vmm/cli.h"
-#include "vmm/commands.h"
+#include "vmm/cli/cli.h"
+#include "vmm/cli/commands.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
-#include "vmm/run.h"
-#include "vmm/term.h"
-#include "vmm/virtio_devs.h"
+#include "vmm/cli/run.h"
+#include "vmm/cli/term.h"
+#include "vmm/virtio/virtio_devs.h"
 #include "vmm/vm.h"
 
 struct file_map {

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/virtio_pci_regs.h"
+#include "vmm/virtio/virtio_pci_regs.h"
 
 /* One field of struct virtio_pci_common_cfg; the 64-bit queue addresses are one field each. */
 struct field {

@@ -14,7 +14,7 @@
 
 #include "irqremap/irqremap.h"
 #include "vmm/log.h"
-#include "vmm/virtio_pci.h"
+#include "vmm/virtio/virtio_pci.h"
 #include "vmm/vm.h"
 
 #define VIRTIO_PCI_VENDOR	0x1af4

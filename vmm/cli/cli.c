@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vmm/cli.h"
+#include "vmm/cli/cli.h"
 
 static int suffix_shift(const char *s, unsigned *shift)
 {

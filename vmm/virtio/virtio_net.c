@@ -10,9 +10,9 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
 
-#include "vmm/iov.h"
+#include "vmm/virtio/iov.h"
 #include "vmm/log.h"
-#include "vmm/virtio_net.h"
+#include "vmm/virtio/virtio_net.h"
 #include "vmm/vm.h"
 
 #define F(bit)		(1ull << (bit))

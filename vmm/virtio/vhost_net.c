@@ -9,7 +9,7 @@
 #include <linux/vhost.h>
 
 #include "vmm/log.h"
-#include "vmm/vhost_net.h"
+#include "vmm/virtio/vhost_net.h"
 
 int vhost_net_open(struct vhost_net *v, const char *label)
 {
