@@ -1,0 +1,22 @@
+# scripts/lib/l1tools.sh: Debian programs a scenario asks for in L1 (sourced by scripts/testbed).
+# A scenario names them in its header, `# bed: tools=NAME...`; each NAME is a function
+# l1_tool_NAME TREE that copies the program, its shared libraries and data into TREE.
+# Add one function per tool here; a name with no function fails the scenario's image.
+
+# l1_tools TREE NAME...: add each tool, or fail naming the first unknown or missing one.
+l1_tools() {
+	local tree=$1 t; shift
+	for t in "$@"; do
+		if ! declare -F "l1_tool_$t" >/dev/null; then
+			echo "scripts/testbed: no L1 tool '$t' (define l1_tool_$t in scripts/lib/l1tools.sh)" >&2
+			return 1
+		fi
+		"l1_tool_$t" "$tree" || { echo "scripts/testbed: L1 tool '$t': not installed? run scripts/setup" >&2; return 1; }
+	done
+}
+
+# iproute2's ip (BusyBox's cannot set VF attributes), as /usr/sbin/ip-full.
+l1_tool_iproute2() {
+	[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || return 1
+	initramfs_add_binary "$1" "$(command -v ip || echo /sbin/ip)" /usr/sbin/ip-full
+}
