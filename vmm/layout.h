@@ -42,6 +42,9 @@
 #define LAYOUT_ECAM_SIZE	0x00100000ull	/* bus 0: 32 devices x 8 functions x 4 KiB */
 #define LAYOUT_IOAPIC		0xfec00000ull
 #define LAYOUT_LAPIC		0xfee00000ull
+/* VMX's real-mode helpers, at the top of the 32-bit hole: KVM_SET_IDENTITY_MAP_ADDR (1 page), KVM_SET_TSS_ADDR (3 pages). */
+#define LAYOUT_IDENTITY_MAP	0xfffbc000ull
+#define LAYOUT_TSS		0xfffbd000ull
 #define LAYOUT_HIGHMEM		0x100000000ull
 
 /* The 64-bit MMIO window starts at the first 1 GiB boundary above RAM. */

@@ -14,9 +14,6 @@
 #include "vmm/stats.h"
 #include "vmm/vm.h"
 
-/* Intel VMX needs three pages for the real-mode TSS and an identity map. */
-#define VM_TSS_ADDR		0xfffbd000ull
-#define VM_IDENTITY_MAP_ADDR	0xfffbc000ull
 #define VM_CPUID_MAX		256
 
 int vm_kvm_open(void)
@@ -108,10 +105,10 @@ static int create_irqchip(struct vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VM_TSS_ADDR) < 0)
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, LAYOUT_TSS) < 0)
 		goto err;
 	{
-		uint64_t idmap = VM_IDENTITY_MAP_ADDR;
+		uint64_t idmap = LAYOUT_IDENTITY_MAP;
 
 		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
 			goto err;
