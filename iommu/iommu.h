@@ -111,6 +111,6 @@ int iommu_memlock_plan(uint64_t need, const struct rlimit *lim, bool cap_ipc_loc
  * to the hard one when the plan says so (this process only; it keeps the
  * raised limit until it exits). Without, only say whether it would fit.
  */
-int iommu_memlock_check(const struct guest_mem *m, bool raise);
+int iommu_memlock_check(uint64_t need, bool raise);
 
 #endif

@@ -90,7 +90,7 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 		return -ENOSPC;
 	}
 	/* Last of the checks: raise RLIMIT_MEMLOCK only for a mapping that will be tried. */
-	ret = iommu_memlock_check(m, true);
+	ret = iommu_memlock_check(iommu_memlock_need(m), true);
 	if (ret)
 		return ret;
 	for (i = 0; i < m->nr_regions; i++) {
@@ -261,7 +261,7 @@ static bool have_cap_ipc_lock(void)
 	return data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
 }
 
-int iommu_memlock_check(const struct guest_mem *m, bool raise)
+int iommu_memlock_check(uint64_t need, bool raise)
 {
 	enum iommu_memlock_verdict verdict;
 	char err[IOMMU_ERR_LEN];
@@ -273,7 +273,7 @@ int iommu_memlock_check(const struct guest_mem *m, bool raise)
 		pr_err("RLIMIT_MEMLOCK: getrlimit: %s", strerror(-ret));
 		return ret;
 	}
-	ret = iommu_memlock_plan(iommu_memlock_need(m), &lim, have_cap_ipc_lock(), &verdict, err, sizeof(err));
+	ret = iommu_memlock_plan(need, &lim, have_cap_ipc_lock(), &verdict, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
 		return ret;

@@ -20,10 +20,10 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-void passthrough_init(struct passthrough *pt, struct vm *vm)
+void passthrough_init(struct passthrough *pt, const char *vm_name)
 {
 	memset(pt, 0, sizeof(*pt));
-	pt->vm = vm;
+	pt->vm_name = vm_name;
 	pt->sysfs = "/sys";
 	pt->rundir = BIND_RUNDIR;
 	pt->iommu.fd = -1;
@@ -142,7 +142,7 @@ static int check_one(const char *sysfs, const char *rundir, char (*bdfs)[16], un
 }
 
 int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
-	       const struct vm *vm, bool allow_unsafe)
+	       uint64_t mem_size, bool allow_unsafe)
 {
 	unsigned i;
 	int err;
@@ -156,7 +156,7 @@ int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned
 			return err;
 	if (n && (err = irq_host_require("/", allow_unsafe)))
 		return err;
-	return n ? iommu_memlock_check(&vm->mem, false) : 0;
+	return n ? iommu_memlock_check(mem_size, false) : 0;
 }
 
 /* /dev/vfio/N appears once vfio-pci has bound the device (devtmpfs or udev). */
@@ -215,8 +215,6 @@ static void group_put(struct passthrough *pt, int group)
 
 	for (i = 0; i < pt->nr_groups; i++)
 		if (pt->groups[i].id == group && --pt->groups[i].users == 0) {
-			if (pt->nr_groups == 1)
-				iommu_unmap_ram(&pt->iommu, &pt->vm->mem);
 			iommu_detach_group(&pt->iommu, group, pt->groups[i].fd);
 			close(pt->groups[i].fd);
 			pt->groups[i] = pt->groups[--pt->nr_groups];
@@ -245,22 +243,17 @@ static int read_config_view(struct vfio_dev *d)
 	return vfio_config_init(&d->cfgv, &d->pci, &in);
 }
 
-/* Undo what attach did, in reverse; each step checks whether it happened. */
-static void dev_teardown(struct passthrough *pt, struct vfio_dev *d)
+/* ---- The monitor's half: host resources and fds ---- */
+
+static void dev_close_fds(struct passthrough *pt, struct vfio_dev *d)
 {
-	vfio_irq_exit(d);
-	if (d->on_host)
-		pci_host_remove(&pt->vm->pci, &d->pci);
-	d->on_host = false;
-	if (d->fd >= 0)
-		vfio_dev_reset(d);	/* the next user gets a clean device */
 	vfio_dev_close(d);
 	if (d->group_fd >= 0)
 		group_put(pt, d->group);
 	d->group_fd = -1;
 }
 
-static int dev_attach(struct passthrough *pt, struct vfio_dev *d)
+static int dev_open(struct passthrough *pt, struct vfio_dev *d)
 {
 	char err[IOMMU_ERR_LEN];
 	int rc;
@@ -272,23 +265,10 @@ static int dev_attach(struct passthrough *pt, struct vfio_dev *d)
 	d->group_fd = group_get(pt, d->group);
 	if (d->group_fd < 0)
 		return d->group_fd;
-	if (!pt->iommu.nr_mapped && (rc = iommu_map_ram(&pt->iommu, &pt->vm->mem)))
-		return rc;
-	if ((rc = vfio_dev_open(d)))
-		return rc;
-	vfio_dev_reset(d);
-	if ((rc = read_config_view(d)) || (rc = vfio_irq_init(d)))
-		return rc;
-	rc = pci_host_add(&pt->vm->pci, &d->pci);
-	if (rc) {
-		pr_err("%s: no room on the guest's PCI bus: %s", d->bdf, strerror(-rc));
-		return rc;
-	}
-	d->on_host = true;
-	return vfio_irq_start(d);
+	return vfio_dev_open(d);
 }
 
-int passthrough_assign(struct passthrough *pt, const char *bdf)
+int passthrough_open(struct passthrough *pt, const char *bdf)
 {
 	struct vfio_dev *d;
 	int err;
@@ -302,33 +282,131 @@ int passthrough_assign(struct passthrough *pt, const char *bdf)
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	d->fd = d->group_fd = d->req.fd = -1;
 	d->irq_index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
-	err = bind_take(pt->sysfs, pt->rundir, bdf, pt->vm->name, &d->bind);
+	err = bind_take(pt->sysfs, pt->rundir, bdf, pt->vm_name, &d->bind);
 	if (err)
 		goto err_free;
-	err = dev_attach(pt, d);
+	err = dev_open(pt, d);
 	if (err)
-		goto err_teardown;
+		goto err_restore;
 	pt->devs[pt->nr_devs++] = d;
-	pr_info("%s: assigned to VM '%s' as %s", bdf, pt->vm->name, d->pci.bdf);
 	return 0;
 
-err_teardown:
-	dev_teardown(pt, d);
+err_restore:
+	dev_close_fds(pt, d);
 	bind_restore(pt->sysfs, pt->rundir, &d->bind);
 err_free:
 	free(d);
 	return err;
 }
 
-void passthrough_release(struct passthrough *pt)
+unsigned passthrough_fds(const struct passthrough *pt, int *fds)
+{
+	unsigned i, n = 0;
+
+	if (pt->iommu.fd >= 0)
+		fds[n++] = pt->iommu.fd;
+	for (i = 0; i < pt->nr_groups; i++)
+		fds[n++] = pt->groups[i].fd;
+	for (i = 0; i < pt->nr_devs; i++)
+		fds[n++] = pt->devs[i]->fd;
+	return n;
+}
+
+/*
+ * No ioctl here: the VMM owns the container and devices now. Once its
+ * copies close too (it exits, however it exits), VFIO resets each device
+ * and it can be given back.
+ */
+void passthrough_drop_fds(struct passthrough *pt)
+{
+	unsigned i;
+
+	for (i = 0; i < pt->nr_devs; i++) {
+		close(pt->devs[i]->fd);
+		pt->devs[i]->fd = -1;
+		pt->devs[i]->group_fd = -1;
+	}
+	for (i = 0; i < pt->nr_groups; i++)
+		close(pt->groups[i].fd);
+	pt->nr_groups = 0;
+	if (pt->iommu.fd >= 0)
+		close(pt->iommu.fd);
+	pt->iommu.fd = -1;
+}
+
+void passthrough_give_back(struct passthrough *pt)
 {
 	unsigned i;
 
 	for (i = pt->nr_devs; i-- > 0;)
-		dev_teardown(pt, pt->devs[i]);
+		dev_close_fds(pt, pt->devs[i]);
 	for (i = pt->nr_devs; i-- > 0;) {
 		bind_restore(pt->sysfs, pt->rundir, &pt->devs[i]->bind);
 		free(pt->devs[i]);
 	}
 	pt->nr_devs = 0;
+}
+
+/* ---- The VMM's half: the devices in the VM ---- */
+
+/* Undo what attach did, in reverse; each step checks whether it happened. */
+static void dev_detach(struct passthrough *pt, struct vfio_dev *d)
+{
+	vfio_irq_exit(d);
+	if (d->on_host)
+		pci_host_remove(&pt->vm->pci, &d->pci);
+	d->on_host = false;
+	if (d->regions_ready)
+		vfio_dev_reset(d);	/* the next user gets a clean device */
+	vfio_dev_unmap(d);
+}
+
+static int dev_attach(struct passthrough *pt, struct vfio_dev *d)
+{
+	int rc;
+
+	if ((rc = vfio_dev_setup(d)))
+		return rc;
+	vfio_dev_reset(d);
+	if ((rc = read_config_view(d)) || (rc = vfio_irq_init(d)))
+		return rc;
+	rc = pci_host_add(&pt->vm->pci, &d->pci);
+	if (rc) {
+		pr_err("%s: no room on the guest's PCI bus: %s", d->bdf, strerror(-rc));
+		return rc;
+	}
+	d->on_host = true;
+	return vfio_irq_start(d);
+}
+
+int passthrough_attach(struct passthrough *pt, struct vm *vm)
+{
+	int err;
+
+	pt->vm = vm;
+	if (!pt->nr_devs)
+		return 0;
+	err = iommu_map_ram(&pt->iommu, &vm->mem);
+	if (err)
+		return err;
+	for (; pt->nr_attached < pt->nr_devs; pt->nr_attached++) {
+		struct vfio_dev *d = pt->devs[pt->nr_attached];
+
+		err = dev_attach(pt, d);
+		if (err) {
+			dev_detach(pt, d);
+			passthrough_detach(pt);
+			return err;
+		}
+		pr_info("%s: assigned to VM '%s' as %s", d->bdf, vm->name, d->pci.bdf);
+	}
+	return 0;
+}
+
+void passthrough_detach(struct passthrough *pt)
+{
+	while (pt->nr_attached)
+		dev_detach(pt, pt->devs[--pt->nr_attached]);
+	if (pt->vm)
+		iommu_unmap_ram(&pt->iommu, &pt->vm->mem);
 }

@@ -225,9 +225,6 @@ int vfio_dev_open(struct vfio_dev *d)
 		err = -ENODEV;
 		goto err_close;
 	}
-	err = read_regions(d);
-	if (err)
-		goto err_close;
 	return 0;
 
 err_close:
@@ -235,7 +232,19 @@ err_close:
 	return err;
 }
 
-void vfio_dev_close(struct vfio_dev *d)
+int vfio_dev_setup(struct vfio_dev *d)
+{
+	int err = read_regions(d);
+
+	if (err) {
+		vfio_dev_unmap(d);
+		return err;
+	}
+	d->regions_ready = true;
+	return 0;
+}
+
+void vfio_dev_unmap(struct vfio_dev *d)
 {
 	unsigned i;
 
@@ -244,6 +253,12 @@ void vfio_dev_close(struct vfio_dev *d)
 			munmap(d->reg[i].map, d->reg[i].size);
 		d->reg[i].map = NULL;
 	}
+	d->regions_ready = false;
+}
+
+void vfio_dev_close(struct vfio_dev *d)
+{
+	vfio_dev_unmap(d);
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;

@@ -59,6 +59,7 @@ struct vfio_dev {
 	struct vfio_region reg[VFIO_PCI_NUM_REGIONS];
 	struct vfio_config cfgv;
 	struct pci_dev pci;
+	bool regions_ready;		/* vfio_dev_setup done (in the VMM) */
 	bool on_host;			/* pci_host_add done */
 	struct msix msix;
 	struct msi msi;
@@ -77,15 +78,19 @@ struct vfio_group_ref {
 };
 
 struct passthrough {
-	struct vm *vm;
+	const char *vm_name;
+	struct vm *vm;			/* the VMM's, from passthrough_attach on */
 	const char *sysfs;		/* "/sys" (tests could point elsewhere) */
 	const char *rundir;		/* BIND_RUNDIR */
 	struct iommu iommu;		/* open while fd >= 0; RAM mapped while nr_mapped */
 	unsigned nr_groups;
 	struct vfio_group_ref groups[VFIO_MAX_DEVS];
-	unsigned nr_devs;
+	unsigned nr_devs;		/* opened by the monitor */
+	unsigned nr_attached;		/* on the VMM's PCI bus */
 	struct vfio_dev *devs[VFIO_MAX_DEVS];
 };
+
+#define PASSTHROUGH_MAX_FDS	(1 + 2 * VFIO_MAX_DEVS)	/* container, groups, devices */
 
 /*
  * Resolve what the user typed (--assign): a BDF ("0000:01:10.0", "01:10.0")
@@ -97,20 +102,37 @@ int vfio_resolve(const char *sysfs, const char *spec, char bdf[16]);
 /*
  * Everything that can refuse an assignment before the host is touched: the
  * devices exist and are endpoints, their groups are viable for this set,
- * the host remaps interrupts (or @allow_unsafe), RLIMIT_MEMLOCK covers guest
- * RAM, and no other sluice holds them. 0 or -errno with messages.
+ * the host remaps interrupts (or @allow_unsafe), RLIMIT_MEMLOCK covers
+ * @mem_size of guest RAM, and no other sluice holds them. 0 or -errno with messages.
  */
 int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
-	       const struct vm *vm, bool allow_unsafe);
+	       uint64_t mem_size, bool allow_unsafe);
 
-void passthrough_init(struct passthrough *pt, struct vm *vm);
-/* Bind, attach and plug one device into the VM; undone in full on failure. */
-int passthrough_assign(struct passthrough *pt, const char *bdf);
-/* Undo every assignment, last first, and give the devices back. */
-void passthrough_release(struct passthrough *pt);
+/*
+ * Passthrough is split by privilege. The monitor (root) takes the host side:
+ * passthrough_open() binds a device to vfio-pci (recorded first), puts its
+ * group in the container and opens the device; after the VMM is forked,
+ * passthrough_drop_fds() closes the monitor's copies, and once the VMM has
+ * ended, passthrough_give_back() rebinds every device as its record says.
+ * The VMM maps guest RAM and plugs the devices into its VM with
+ * passthrough_attach(), and undoes that with passthrough_detach().
+ */
+void passthrough_init(struct passthrough *pt, const char *vm_name);
+/* Monitor: 0, or -errno with a message and this device given back (the others stay). */
+int passthrough_open(struct passthrough *pt, const char *bdf);
+/* The fds the VMM inherits, into @fds (room for PASSTHROUGH_MAX_FDS); returns how many. */
+unsigned passthrough_fds(const struct passthrough *pt, int *fds);
+void passthrough_drop_fds(struct passthrough *pt);
+void passthrough_give_back(struct passthrough *pt);
+/* VMM: RAM into the IOMMU (IOVA = GPA), then each device on @vm's PCI bus; all or nothing. */
+int passthrough_attach(struct passthrough *pt, struct vm *vm);
+/* VMM, vCPUs stopped: each device off the bus and reset, RAM out of the IOMMU. */
+void passthrough_detach(struct passthrough *pt);
 
-/* vfio/device.c */
+/* vfio/device.c: open() (the monitor: fd, info), setup() (the VMM: regions and their mmaps) */
 int vfio_dev_open(struct vfio_dev *d);
+int vfio_dev_setup(struct vfio_dev *d);
+void vfio_dev_unmap(struct vfio_dev *d);
 void vfio_dev_close(struct vfio_dev *d);
 int vfio_dev_reset(struct vfio_dev *d);
 ssize_t vfio_region_rw(struct vfio_dev *d, unsigned index, uint64_t off, void *buf, size_t len,

@@ -367,19 +367,29 @@ static void fill_entry(struct boot_entry *e)
 	e->ds.db = 1;
 }
 
-static int plan_load(struct load_plan *pl, struct guest_mem *m, const void *kernel, size_t klen,
-		     size_t ilen, const char *cmdline)
+static int plan_load(struct load_plan *pl, uint64_t ram, const void *kernel, size_t klen,
+		     size_t ilen, const char *cmdline, const struct boot_extra *x)
 {
 	int err;
 
-	err = plan_kernel(pl, kernel, klen, m->size);
+	pl->kname = x && x->kernel_name ? x->kernel_name : "kernel";
+	pl->iname = x && x->initrd_name ? x->initrd_name : "initrd";
+	err = plan_kernel(pl, kernel, klen, ram);
 	if (!err)
-		err = plan_cmdline(pl, cmdline);
+		err = plan_cmdline(pl, cmdline ? cmdline : "");
 	if (!err)
 		err = plan_initrd(pl, ilen);
 	if (!err)
-		err = boot_build_e820(m->size, pl->e820, BOOT_E820_MAX, &pl->nr_e820);
+		err = boot_build_e820(ram, pl->e820, BOOT_E820_MAX, &pl->nr_e820);
 	return err;
+}
+
+int boot_check_fit(uint64_t ram_size, const void *kernel, size_t klen, size_t ilen,
+		   const char *cmdline, const struct boot_extra *x)
+{
+	struct load_plan pl = { 0 };
+
+	return plan_load(&pl, ram_size, kernel, klen, ilen, cmdline, x);
 }
 
 int boot_load_linux(struct guest_mem *m, const void *kernel, size_t klen,
@@ -392,11 +402,9 @@ int boot_load_linux(struct guest_mem *m, const void *kernel, size_t klen,
 	int err;
 
 	x = x ? x : &none;
-	pl.kname = x->kernel_name ? x->kernel_name : "kernel";
-	pl.iname = x->initrd_name ? x->initrd_name : "initrd";
 	ilen = initrd ? ilen : 0;
 	cmdline = cmdline ? cmdline : "";
-	err = plan_load(&pl, m, kernel, klen, ilen, cmdline);
+	err = plan_load(&pl, m->size, kernel, klen, ilen, cmdline, x);
 	if (err)
 		return err;
 

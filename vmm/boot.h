@@ -77,4 +77,12 @@ int boot_load_linux(struct guest_mem *m, const void *kernel, size_t klen,
 		    const void *initrd, size_t ilen, const char *cmdline,
 		    const struct boot_extra *x, struct boot_entry *out);
 
+/*
+ * The same checks without guest RAM: would @kernel, an initrd of @ilen bytes
+ * and @cmdline fit in @ram_size bytes? 0 or the error boot_load_linux() would
+ * give, with its message. For refusing a configuration before the host is touched.
+ */
+int boot_check_fit(uint64_t ram_size, const void *kernel, size_t klen, size_t ilen,
+		   const char *cmdline, const struct boot_extra *x);
+
 #endif

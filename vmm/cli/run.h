@@ -2,29 +2,15 @@
 #ifndef SLUICE_RUN_H
 #define SLUICE_RUN_H
 
-#include <limits.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RUN_MAX_DISKS	8
-#define RUN_MAX_NETS	8
+#include "vmm/virtio/virtio_devs.h"
 
-/* --disk PATH[,ro] */
-struct run_disk {
-	char path[PATH_MAX];
-	bool ro;
-};
+#define RUN_MAX_DISKS	VIRTIO_DEVS_MAX_DISKS
+#define RUN_MAX_NETS	VIRTIO_DEVS_MAX_NETS
 
-/* --net tap[:NAME][,mac=MAC][,vhost=on] */
-struct run_net {
-	char ifname[IFNAMSIZ];		/* "" when sluice picks the name (sluiceN) */
-	bool has_mac;
-	uint8_t mac[6];
-	bool vhost;
-};
-
-#define RUN_MAX_ASSIGN 8	/* = VFIO_MAX_DEVS, checked in run.c */
+#define RUN_MAX_ASSIGN 8	/* = MACHINE_MAX_ASSIGN, checked in run.c */
 
 struct run_opts {
 	const char *kernel;
@@ -38,10 +24,12 @@ struct run_opts {
 	unsigned nr_assign;
 	bool allow_unsafe_interrupts;
 	bool stats;			/* --stats: print exit counters at the end */
-	struct run_disk disk[RUN_MAX_DISKS];	/* in order: disk0, disk1, ... */
+	struct virtio_blk_dev_config disk[RUN_MAX_DISKS];	/* in order: disk0, disk1, ... */
 	unsigned nr_disks;
-	struct run_net net[RUN_MAX_NETS];	/* net0, net1, ... */
+	struct virtio_net_dev_config net[RUN_MAX_NETS];	/* net0, net1, ... */
 	unsigned nr_nets;
+	const char *jail_user;		/* --jail-user USER; NULL: the default */
+	bool no_jail;			/* --no-jail */
 };
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
@@ -67,13 +55,7 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o);
 __attribute__((format(printf, 1, 2)))
 int run_opt_error(const char *fmt, ...);
 
-/* Exit statuses of `sluice run` beyond the common ones in vmm/cli.h. */
-enum {
-	RUN_EXIT_RESET = 3,	/* the guest rebooted (or triple-faulted) */
-	RUN_EXIT_PANIC = 4,	/* the guest kernel panicked */
-	RUN_EXIT_QUIT = 5,	/* the escape key (Ctrl-A x) ended the run */
-	/* 128 + N: stopped by signal N (SIGINT, SIGTERM, SIGHUP) */
-};
+/* Exit statuses of `sluice run`: enum machine_exit (vmm/machine.h). */
 
 
 #endif

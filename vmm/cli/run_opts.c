@@ -16,6 +16,7 @@ static const char run_usage[] =
 	"                  [--cpus N] [--memory SIZE] [--hugepages] [--name NAME]\n"
 	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts] [--stats]\n"
 	"                  [--disk PATH[,ro]]... [--net tap[:NAME][,mac=MAC][,vhost=on]]...\n"
+	"                  [--jail-user USER | --no-jail]\n"
 	"\n"
 	"Boot a Linux guest. Its console is this terminal (Ctrl-A x quits,\n"
 	"Ctrl-A Ctrl-A sends Ctrl-A). SIZE takes K, M, G suffixes.\n"
@@ -43,13 +44,17 @@ static const char run_usage[] =
 	"                     run (sluiceN if no NAME) unless it exists; MAC defaults\n"
 	"                     to a random local one; vhost=on moves the data path into\n"
 	"                     the kernel (vhost-net). Repeatable, up to 8\n"
+	"  --jail-user USER   the unprivileged user the VMM runs as (default: the\n"
+	"                     system user 'sluice' if it exists, else 'nobody')\n"
+	"  --no-jail          run the VMM without its jail (namespaces, empty root,\n"
+	"                     no capabilities, seccomp): for debugging only\n"
 	"\n"
 	"exit status: 0 guest powered off, 1 failure, 2 bad input, 3 guest rebooted,\n"
 	"4 guest panicked, 5 quit with Ctrl-A x, 128+N stopped by signal N\n";
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME,
-	OPT_ASSIGN, OPT_UNSAFE_IRQ, OPT_STATS, OPT_DISK, OPT_NET,
+	OPT_ASSIGN, OPT_UNSAFE_IRQ, OPT_STATS, OPT_DISK, OPT_NET, OPT_JAIL_USER, OPT_NO_JAIL,
 };
 
 static const struct option run_longopts[] = {
@@ -65,6 +70,8 @@ static const struct option run_longopts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "jail-user", required_argument, NULL, OPT_JAIL_USER },
+	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -92,6 +99,12 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_STATS: o->stats = true; return 0;
 	case OPT_DISK: return run_opt_disk(o, arg);
 	case OPT_NET: return run_opt_net(o, arg);
+	case OPT_NO_JAIL: o->no_jail = true; return 0;
+	case OPT_JAIL_USER:
+		if (!*arg)
+			return run_opt_error("--jail-user needs a user name or number");
+		o->jail_user = arg;
+		return 0;
 	case OPT_ASSIGN:
 		if (o->nr_assign == ARRAY_SIZE(o->assign))
 			return run_opt_error("--assign %s: at most %zu devices per VM", arg, ARRAY_SIZE(o->assign));
@@ -137,7 +150,7 @@ static bool spelled_out(const char *tok, const struct option *lo)
 static bool once_only(int c)
 {
 	return c == OPT_KERNEL || c == OPT_INITRD || c == OPT_CMDLINE || c == OPT_CPUS || c == OPT_MEMORY ||
-	       c == OPT_NAME;
+	       c == OPT_NAME || c == OPT_JAIL_USER;
 }
 
 int run_parse_opts(int argc, char **argv, struct run_opts *o)
@@ -181,6 +194,8 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 		return run_opt_error("unexpected argument '%s'", argv[optind]);
 	if (!o->kernel)
 		return run_opt_error("no kernel: give --kernel BZIMAGE");
+	if (o->no_jail && o->jail_user)
+		return run_opt_error("--jail-user and --no-jail contradict each other: give one");
 	if (o->hugepages && (o->memory & ((2ull << 20) - 1)))
 		return run_opt_error("--memory must be a multiple of 2M with --hugepages");
 	return 0;

@@ -9,7 +9,7 @@
 /* PATH[,ro]: a path may hold commas; only a trailing ",ro" is an option. */
 int run_opt_disk(struct run_opts *o, const char *arg)
 {
-	struct run_disk *d;
+	struct virtio_blk_dev_config *d;
 	size_t len = strlen(arg);
 	bool ro = len >= 3 && !strcmp(arg + len - 3, ",ro");
 
@@ -70,7 +70,7 @@ static bool ifname_ok(const char *s, size_t len)
 	return true;
 }
 
-static int net_option(struct run_net *n, const char *opt, size_t len, const char *arg)
+static int net_option(struct virtio_net_dev_config *n, const char *opt, size_t len, const char *arg)
 {
 	char val[32];
 
@@ -99,7 +99,7 @@ static int net_option(struct run_net *n, const char *opt, size_t len, const char
 /* tap[:NAME][,mac=MAC][,vhost=on|off] */
 int run_opt_net(struct run_opts *o, const char *arg)
 {
-	struct run_net n = { .ifname = "" };
+	struct virtio_net_dev_config n = { .ifname = "" };
 	const char *p = arg, *end;
 	size_t len;
 	int err;

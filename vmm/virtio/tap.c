@@ -12,27 +12,36 @@
 #include "vmm/log.h"
 #include "vmm/virtio/tap.h"
 
-enum tap_kind tap_kind(const char *sysfs, const char *ifname)
+/* drivers/net/tun.c: every tun/tap netdev has tun_flags ("0x1002\n"). -1 when none. */
+static long tun_flags(const char *sysfs, const char *ifname)
 {
 	char path[256], buf[32];
-	unsigned long flags;
 	ssize_t n;
 	int fd;
+
+	snprintf(path, sizeof(path), "%s/class/net/%s/tun_flags", sysfs, ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return (long)strtoul(buf, NULL, 16);
+}
+
+enum tap_kind tap_kind(const char *sysfs, const char *ifname)
+{
+	char path[256];
+	long flags;
 
 	snprintf(path, sizeof(path), "%s/class/net/%s", sysfs, ifname);
 	if (access(path, F_OK))
 		return TAP_ABSENT;
-	/* drivers/net/tun.c: every tun/tap netdev has tun_flags ("0x1002\n"). */
-	snprintf(path, sizeof(path), "%s/class/net/%s/tun_flags", sysfs, ifname);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	flags = tun_flags(sysfs, ifname);
+	if (flags < 0)
 		return TAP_NOT_TUN;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return TAP_NOT_TUN;
-	buf[n] = '\0';
-	flags = strtoul(buf, NULL, 16);
 	return flags & IFF_TAP ? TAP_IS_TAP : TAP_IS_TUN;
 }
 
@@ -79,6 +88,11 @@ static int set_iff(struct tap *t, const char *ifname, bool create, const char *l
 	return err;
 }
 
+int tap_check(const char *ifname, const char *label)
+{
+	return check_kind(*ifname ? tap_kind("/sys", ifname) : TAP_ABSENT, ifname, label);
+}
+
 int tap_open(struct tap *t, const char *ifname, const char *label)
 {
 	enum tap_kind kind = *ifname ? tap_kind("/sys", ifname) : TAP_ABSENT;
@@ -91,6 +105,7 @@ int tap_open(struct tap *t, const char *ifname, const char *label)
 	if (err)
 		return err;
 	t->created = kind == TAP_ABSENT;
+	t->orig_flags = t->created ? -1 : tun_flags("/sys", ifname);
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0) {
 		err = -errno;
@@ -115,13 +130,35 @@ err_close:
 	return err;
 }
 
+/*
+ * TUNSETIFF on an existing device sets its feature flags device-wide and they
+ * outlive the fd (drivers/net/tun.c, tun_set_iff): attach once more with the
+ * flags it had, so IFF_VNET_HDR goes away if sluice brought it.
+ */
+static void restore_flags(struct tap *t)
+{
+	const long features = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+	struct ifreq ifr = { .ifr_flags = (short)(t->orig_flags & features) };
+	int fd;
+
+	if (t->orig_flags < 0 || (t->orig_flags & IFF_VNET_HDR))
+		return;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->ifname);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
+		pr_warn("TAP %s: could not give back its flags %#lx: %s", t->ifname,
+			(unsigned long)t->orig_flags, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 void tap_close(struct tap *t)
 {
 	if (t->fd < 0)
 		return;
 	/*
-	 * An existing TAP outlives us: give back its header size, and clear the
-	 * offloads we set (there is no TUNGETOFFLOAD to save them by).
+	 * An existing TAP outlives us: give back its header size, clear the
+	 * offloads we set (there is no TUNGETOFFLOAD to save them by), and its flags.
 	 */
 	if (!t->created && t->ifname[0]) {
 		tap_set_offload(t, 0);
@@ -130,6 +167,8 @@ void tap_close(struct tap *t)
 	}
 	close(t->fd);
 	t->fd = -1;
+	if (!t->created && t->ifname[0])
+		restore_flags(t);
 }
 
 int tap_set_offload(struct tap *t, unsigned flags)

@@ -6,8 +6,8 @@
  * A name that does not exist is created for the run and not made persistent,
  * so it vanishes when its last fd closes: on every exit path, SIGKILL
  * included. An existing TAP (ip tuntap add, tunctl) is attached; on close its
- * vnet header size is put back and the offloads sluice set are cleared
- * (TUNSETOFFLOAD 0: the kernel has no call to read the previous ones).
+ * vnet header size and flags are put back and the offloads sluice set are
+ * cleared (TUNSETOFFLOAD 0: the kernel has no call to read the previous ones).
  */
 #ifndef SLUICE_TAP_H
 #define SLUICE_TAP_H
@@ -27,10 +27,14 @@ struct tap {
 	char ifname[IFNAMSIZ];
 	bool created;		/* ours: goes away with fd */
 	int orig_hdr_sz;	/* an existing TAP's vnet header size, restored on close */
+	long orig_flags;	/* an existing TAP's tun_flags (IFF_*), restored on close; -1: none */
 };
 
 /* What @ifname is, from @sysfs ("/sys"; a directory tree in tests). */
 enum tap_kind tap_kind(const char *sysfs, const char *ifname);
+
+/* No host change: @ifname ("" = sluice picks) is a TAP or absent. 0 or -EINVAL with a message. */
+int tap_check(const char *ifname, const char *label);
 
 /*
  * Open @ifname, or create it ("" picks sluiceN), non-blocking, with the

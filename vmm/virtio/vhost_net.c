@@ -27,7 +27,7 @@ int vhost_net_open(struct vhost_net *v, const char *label)
 			pr_err("%s: /dev/vhost-net: %s", label, strerror(-err));
 		return err;
 	}
-	if (ioctl(v->fd, VHOST_SET_OWNER) < 0 || ioctl(v->fd, VHOST_GET_FEATURES, &v->features) < 0) {
+	if (ioctl(v->fd, VHOST_GET_FEATURES, &v->features) < 0) {
 		err = -errno;
 		pr_err("%s: vhost-net: %s", label, strerror(-err));
 		goto err_close;
@@ -43,6 +43,14 @@ err_close:
 	close(v->fd);
 	v->fd = -1;
 	return err;
+}
+
+int vhost_net_set_owner(struct vhost_net *v, const char *label)
+{
+	if (ioctl(v->fd, VHOST_SET_OWNER) == 0)
+		return 0;
+	pr_err("%s: vhost-net: VHOST_SET_OWNER: %s", label, strerror(errno));
+	return -errno;
 }
 
 void vhost_net_close(struct vhost_net *v)

@@ -4,8 +4,8 @@
  * the guest's rings and a TAP, kicked by the queues' ioeventfds and raising
  * the queues' call eventfds (irqfds), so no packet passes through sluice.
  *
- * open() during setup (the fd, VHOST_SET_OWNER, the features vhost knows);
- * set_mem() once guest RAM exists; start()/stop() at the driver's DRIVER_OK
+ * open() in the monitor (the fd, the features vhost knows); set_owner() in
+ * the VMM, whose memory vhost will read; set_mem() once guest RAM exists; start()/stop() at the driver's DRIVER_OK
  * and reset.
  */
 #ifndef SLUICE_VHOST_NET_H
@@ -35,6 +35,8 @@ struct vhost_net_ring {
 /* 0 or -errno with a message starting with @label. */
 int vhost_net_open(struct vhost_net *v, const char *label);
 void vhost_net_close(struct vhost_net *v);
+/* VHOST_SET_OWNER: the calling process's memory is what the rings point into. */
+int vhost_net_set_owner(struct vhost_net *v, const char *label);
 
 /* VHOST_SET_MEM_TABLE: guest RAM, GPA -> sluice's mapping. */
 int vhost_net_set_mem(struct vhost_net *v, const struct guest_mem *mem);

@@ -35,14 +35,15 @@ static const struct virtio_pci_ops blk_ops = {
 	.queue_notify = blk_queue_notify,
 };
 
-int virtio_blk_dev_open(struct virtio_blk_dev *d, const char *path, bool ro, unsigned index)
+int virtio_blk_dev_open(struct virtio_blk_dev *d, const struct virtio_blk_dev_config *cfg,
+			unsigned index)
 {
 	char id[16];
 	int err;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(id, sizeof(id), "disk%u", index);
-	err = virtio_blk_open(&d->blk, path, ro, id);
+	err = virtio_blk_open(&d->blk, cfg->path, cfg->ro, id);
 	if (err)
 		return err;
 	d->open = true;

@@ -470,17 +470,21 @@ static const struct virtio_pci_ops net_vhost_ops = {
 
 /* ---- Setup and teardown ---- */
 
-int virtio_net_dev_open(struct virtio_net_dev *d, const struct run_net *n, unsigned index)
+int virtio_net_dev_open(struct virtio_net_dev *d, const struct virtio_net_dev_config *cfg,
+			unsigned index)
 {
-	char label[16];
+	char *label = d->label;
 	int err;
 
 	memset(d, 0, sizeof(*d));
 	d->tap.fd = d->vhost.fd = d->vhost.err_fd = -1;
-	snprintf(label, sizeof(label), "net%u", index);
+	snprintf(label, sizeof(d->label), "net%u", index);
 	snprintf(d->name, sizeof(d->name), "%s", label);
-	/* vhost first: a host without it must not see a TAP come and go. */
-	if (n->vhost) {
+	snprintf(d->ifname, sizeof(d->ifname), "%s", cfg->ifname);
+	err = tap_check(cfg->ifname, label);
+	if (err)
+		return err;
+	if (cfg->vhost) {
 		err = vhost_net_open(&d->vhost, label);
 		if (err)
 			return err;
@@ -495,12 +499,8 @@ int virtio_net_dev_open(struct virtio_net_dev *d, const struct run_net *n, unsig
 		if (!d->frame)
 			return -ENOMEM;
 	}
-	err = tap_open(&d->tap, n->ifname, label);
-	if (err)
-		goto err_close;
-	snprintf(d->name, sizeof(d->name), "%s (tap %s)", label, d->tap.ifname);
-	if (n->has_mac) {
-		memcpy(d->mac, n->mac, sizeof(d->mac));
+	if (cfg->has_mac) {
+		memcpy(d->mac, cfg->mac, sizeof(d->mac));
 	} else {
 		/* A random unicast, locally administered address (IEEE 802 U/L bit). */
 		if (getrandom(d->mac, sizeof(d->mac), 0) != sizeof(d->mac))
@@ -508,14 +508,41 @@ int virtio_net_dev_open(struct virtio_net_dev *d, const struct run_net *n, unsig
 		d->mac[0] = (uint8_t)((d->mac[0] & ~1u) | 2u);
 	}
 	d->features = virtio_net_offered(d->use_vhost, d->vhost.features);
-	pr_info("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, %s%s", d->name, d->mac[0], d->mac[1],
-		d->mac[2], d->mac[3], d->mac[4], d->mac[5], d->tap.created ? "created" : "existing",
-		d->use_vhost ? ", vhost-net" : "");
 	return 0;
 
 err_close:
 	virtio_net_dev_close(d);
 	return err;
+}
+
+int virtio_net_dev_take(struct virtio_net_dev *d)
+{
+	int err = tap_open(&d->tap, d->ifname, d->label);
+
+	if (err)
+		return err;
+	snprintf(d->name, sizeof(d->name), "%s (tap %s)", d->label, d->tap.ifname);
+	pr_info("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, %s%s", d->name, d->mac[0], d->mac[1],
+		d->mac[2], d->mac[3], d->mac[4], d->mac[5], d->tap.created ? "created" : "existing",
+		d->use_vhost ? ", vhost-net" : "");
+	return 0;
+}
+
+unsigned virtio_net_dev_fds(const struct virtio_net_dev *d, int *fds)
+{
+	unsigned n = 0;
+
+	fds[n++] = d->tap.fd;
+	if (d->use_vhost) {
+		fds[n++] = d->vhost.fd;
+		fds[n++] = d->vhost.err_fd;
+	}
+	return n;
+}
+
+void virtio_net_dev_drop_vmm_fds(struct virtio_net_dev *d)
+{
+	vhost_net_close(&d->vhost);
 }
 
 void virtio_net_dev_close(struct virtio_net_dev *d)
@@ -545,6 +572,10 @@ int virtio_net_dev_attach(struct virtio_net_dev *d, struct vm *vm)
 
 	d->vm = vm;
 	if (d->use_vhost) {
+		/* The owner is the process whose memory vhost reads: the VMM, not the monitor. */
+		err = vhost_net_set_owner(&d->vhost, d->label);
+		if (err)
+			return err;
 		err = vhost_net_set_mem(&d->vhost, &vm->mem);
 		if (err) {
 			pr_err("%s: vhost-net: VHOST_SET_MEM_TABLE: %s", d->name, strerror(-err));

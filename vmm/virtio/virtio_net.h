@@ -21,8 +21,9 @@
 #include <sys/uio.h>
 #include <linux/virtio_net.h>
 
+#include <net/if.h>
+
 #include "vmm/evloop.h"
-#include "vmm/cli/run.h"
 #include "vmm/virtio/tap.h"
 #include "vmm/virtio/vhost_net.h"
 #include "vmm/virtio/virtio_pci.h"
@@ -35,8 +36,18 @@
 #define VIRTIO_NET_FRAME_MAX	(VIRTIO_NET_HDR_LEN + 65536 + 4096)
 #define VIRTIO_NET_IOV_MAX	1024
 
+/* One NIC as the user configured it (--net tap[:NAME][,mac=MAC][,vhost=on]). */
+struct virtio_net_dev_config {
+	char ifname[IFNAMSIZ];		/* "" when sluice picks the name (sluiceN) */
+	bool has_mac;
+	uint8_t mac[6];
+	bool vhost;
+};
+
 struct virtio_net_dev {
 	char name[48];			/* "net0 (tap sluice0)" */
+	char label[16];			/* "net0" */
+	char ifname[IFNAMSIZ];		/* as configured: "" = sluice picks */
 	struct tap tap;
 	bool use_vhost;
 	struct vhost_net vhost;
@@ -57,9 +68,22 @@ struct virtio_net_dev {
 	bool tap_gone;			/* the TAP reported ERR/HUP: deleted under us */
 };
 
-/* Open the TAP (and /dev/vhost-net) for --net @n, device number @index. 0 or -errno. */
-int virtio_net_dev_open(struct virtio_net_dev *d, const struct run_net *n, unsigned index);
+/*
+ * The host side, in the privileged monitor, in two steps:
+ *   open():  no host change: check the TAP name, open /dev/vhost-net and read
+ *            its features (VHOST_SET_OWNER is the VMM's, in attach()), pick the MAC;
+ *   take():  create the TAP, or attach to the existing one (its header size is
+ *            saved and given back by close()).
+ * 0 or -errno with a message naming "net@index"; on error nothing stays open.
+ */
+int virtio_net_dev_open(struct virtio_net_dev *d, const struct virtio_net_dev_config *cfg,
+			unsigned index);
+int virtio_net_dev_take(struct virtio_net_dev *d);
+/* Close what the VMM alone needs once it has its copies (vhost); the TAP stays. */
+void virtio_net_dev_drop_vmm_fds(struct virtio_net_dev *d);
 void virtio_net_dev_close(struct virtio_net_dev *d);
+/* The fds the VMM inherits: up to 3 into @fds; returns how many. */
+unsigned virtio_net_dev_fds(const struct virtio_net_dev *d, int *fds);
 
 int virtio_net_dev_attach(struct virtio_net_dev *d, struct vm *vm);
 void virtio_net_dev_detach(struct virtio_net_dev *d);
