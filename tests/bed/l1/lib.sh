@@ -69,6 +69,15 @@ bed_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
 
 dmesg_has() { dmesg | grep -q "$1"; }
 
+# vmm_pid PID: the VMM (comm sluice-vmm) that the sluice monitor PID spawned; fails if none.
+vmm_pid() {
+	local c
+	for c in $(cat /proc/$1/task/*/children 2>/dev/null); do
+		[ "$(cat /proc/$c/comm 2>/dev/null)" = sluice-vmm ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
 # median: the median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
