@@ -93,6 +93,10 @@ static int resolve_user(struct jail *j)
 	const char *name = j->cfg.user;
 	int err;
 
+	if (name && !*name) {
+		pr_err("%s: --jail-user needs a user name or a uid", j->vm_name);
+		return -EINVAL;
+	}
 	if (!name)
 		err = resolve_default_user(j);
 	else if ((err = lookup_user(name, &j->uid, &j->gid)) == -ENOENT)

@@ -102,6 +102,13 @@ static void call_tgkill_parent(void) { syscall(SYS_tgkill, getppid(), getppid(),
 static void call_unshare(void) { syscall(SYS_unshare, 0); }
 static void call_setresuid(void) { syscall(SYS_setresuid, -1, -1, -1); }
 static void call_pipe(void) { int p[2]; syscall(SYS_pipe2, p, 0); }
+/* Arguments that would fail harmlessly, were the call let through. */
+static void call_mount(void) { syscall(SYS_mount, "none", "/nonexistent-sluice", "tmpfs", 0, NULL); }
+static void call_chroot(void) { syscall(SYS_chroot, "/nonexistent-sluice"); }
+static void call_bpf(void) { syscall(SYS_bpf, -1, NULL, 0); }
+static void call_io_uring(void) { syscall(SYS_io_uring_setup, 0, NULL); }
+static void call_userfaultfd(void) { syscall(SYS_userfaultfd, -1); }
+static void call_getuid(void) { syscall(SYS_getuid); }
 static void call_ioctl_create_vm(void) { ioctl(dev_null, KVM_CREATE_VM, 0); }
 
 static void call_execve(void)
@@ -160,7 +167,9 @@ static void forbidden_calls_kill(void **state)
 		{ call_mmap_exec, "mmap PROT_EXEC" }, { call_mprotect_exec, "mprotect PROT_EXEC" },
 		{ call_ioctl_create_vm, "ioctl KVM_CREATE_VM" }, { call_kill_parent, "kill" },
 		{ call_tgkill_parent, "tgkill to another process" }, { call_unshare, "unshare" },
-		{ call_setresuid, "setresuid" }, { call_pipe, "pipe2" },
+		{ call_setresuid, "setresuid" }, { call_pipe, "pipe2" }, { call_mount, "mount" },
+		{ call_chroot, "chroot" }, { call_bpf, "bpf" }, { call_io_uring, "io_uring_setup" },
+		{ call_userfaultfd, "userfaultfd" }, { call_getuid, "getuid (nothing at run time asks)" },
 	};
 	unsigned i;
 
