@@ -675,39 +675,63 @@ static int child_enter_ready_pause(struct vmm_fx *v)
 		pause();
 }
 
+struct death_fx {
+	int to_us[2];
+	const char *dir;	/* NULL: no jail */
+};
+
 /* A monitor that spawns a VMM, tells us its pid and dies; we are the VMM's subreaper. */
 static int monitor_dies(void *arg)
 {
-	int *to_us = arg;
+	struct death_fx *d = arg;
 	struct vmm_fx v;
 	char c;
 
-	if (vmm_start(&v, false, NULL, child_enter_ready_pause) || !vmm_ready(&v, &c, 1))
+	if (vmm_start(&v, d->dir != NULL, d->dir, child_enter_ready_pause) || !vmm_ready(&v, &c, 1))
 		return 1;
-	if (write(to_us[1], &v.pid, sizeof(v.pid)) != sizeof(v.pid))
+	if (write(d->to_us[1], &v.pid, sizeof(v.pid)) != sizeof(v.pid))
 		return 2;
 	return 0;	/* and _exit */
 }
 
+static bool reap_within(pid_t pid, int ms, int *status)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	for (; ms > 0; ms -= 10) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
 static int pdeathsig_child(void *arg)
 {
-	int to_us[2], status;
+	struct death_fx *d = arg;
+	int status;
 	pid_t vmm;
 
-	(void)arg;
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(to_us))
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(d->to_us))
 		return 10;
-	status = run_child(monitor_dies, to_us);
+	status = run_child(monitor_dies, d);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) ||
-	    read(to_us[0], &vmm, sizeof(vmm)) != sizeof(vmm) || waitpid(vmm, &status, 0) != vmm)
+	    read(d->to_us[0], &vmm, sizeof(vmm)) != sizeof(vmm))
 		return 11;
+	if (!reap_within(vmm, 5000, &status)) {
+		kill(vmm, SIGKILL);	/* it outlived its monitor: the test fails, and ends */
+		waitpid(vmm, &status, 0);
+		return 13;
+	}
 	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 12;
 }
 
 static void dies_with_monitor(void **state)
 {
+	struct death_fx d = { .dir = NULL };
+
 	(void)state;
-	assert_exit(in_child(pdeathsig_child, NULL), 0);
+	assert_exit(in_child(pdeathsig_child, &d), 0);
 }
 
 /* ---- as root: the whole jail, seen from inside and from outside ---- */
@@ -903,6 +927,20 @@ static void pid1_ignores_unhandled(void **state)
 	jail_release(&v.j);
 }
 
+/* PID 1 too: the parent-death SIGKILL comes from an ancestor namespace, which PID 1 cannot ignore. */
+static void jailed_dies_with_monitor(void **state)
+{
+	struct dir_fx *f = *state;
+	struct death_fx d = { .dir = f->path };
+	struct vmm_fx v;
+
+	if (!jailed_start(&v, f, child_enter_ready_wait))
+		skip();	/* the probe spawn, reaped at once: only to learn the jail works here */
+	assert_exit(vmm_wait(&v), 0);
+	jail_release(&v.j);
+	assert_exit(in_child(pdeathsig_child, &d), 0);
+}
+
 static int child_opens_after_enter(struct vmm_fx *v)
 {
 	if (jail_enter(&v->j, "test-vm"))
@@ -942,6 +980,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(jailed_signals, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(pid1_ignores_unhandled, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(jailed_forbidden_call_kills, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(jailed_dies_with_monitor, dir_setup, dir_teardown),
 	};
 
 	return cmocka_run_group_tests_name("jail", tests, NULL, NULL);
