@@ -14,6 +14,11 @@
  * it falls back to clone, whose flags a filter can read) and then each new
  * thread registers rseq and its robust list; malloc uses brk, mmap, mremap,
  * mprotect, madvise and munmap; pthread_kill is tgkill(getpid(), tid).
+ *
+ * Left out on purpose, because only setup calls them (before jail_enter):
+ * VHOST_GET_FEATURES and VHOST_SET_MEM_TABLE (vhost_net_open and the
+ * device's attach), KVM_GET/SET_REGS, SREGS and LAPIC (vCPU creation and
+ * the boot entry), VFIO_DEVICE_GET_*_INFO, VFIO_IOMMU_MAP_DMA.
  */
 #include <errno.h>
 #include <fcntl.h>
