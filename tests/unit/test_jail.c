@@ -415,7 +415,10 @@ static void check_dirs(void **state)
 	/* Missing but makeable: accepted, and not made (phase 2 changes nothing). */
 	snprintf(f->path, sizeof(f->path), "%s/jail", f->tmp);
 	assert_int_equal(check(&j, TEST_UID, f->path), 0);
+	assert_int_equal(j.dir_missing, 1);
 	assert_int_equal(stat(f->path, &st), -1);
+	assert_int_equal(check(&j, TEST_UID, f->tmp), 0);
+	assert_int_equal(j.dir_missing, 0);
 	/* Trailing slashes go: the parent is one cut away. */
 	snprintf(f->path, sizeof(f->path), "%s/jail//", f->tmp);
 	assert_int_equal(check(&j, TEST_UID, f->path), 0);
