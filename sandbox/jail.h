@@ -35,6 +35,7 @@ struct jail {
 	uid_t uid;
 	gid_t gid;			/* resolved by jail_check */
 	char dir[PATH_MAX];
+	unsigned dir_missing;		/* levels of dir that jail_prepare makes (jail_check) */
 	int alive_rd, alive_wr;		/* monitor-alive pipe: the VMM sees EOF when the monitor is gone */
 	int crash_rd, crash_wr;		/* the VMM's crash handler writes the signal number here */
 };

@@ -14,6 +14,11 @@
  * it falls back to clone, whose flags a filter can read) and then each new
  * thread registers rseq and its robust list; malloc uses brk, mmap, mremap,
  * mprotect, madvise and munmap; pthread_kill is tgkill(getpid(), tid).
+ *
+ * Left out on purpose, because only setup calls them (before jail_enter):
+ * VHOST_GET_FEATURES and VHOST_SET_MEM_TABLE (vhost_net_open and the
+ * device's attach), KVM_GET/SET_REGS, SREGS and LAPIC (vCPU creation and
+ * the boot entry), VFIO_DEVICE_GET_*_INFO, VFIO_IOMMU_MAP_DMA.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,17 +67,17 @@ static const struct rule rules[] = {
 	/* I/O on fds the VMM already holds */
 	SYS(read, R_ALLOW, "eventfds (stop, kicks, masked vectors), signalfd, console, TAP RX, pipes"),
 	SYS(write, R_ALLOW, "eventfds (stop, calls, UART room), COM1 to the console, stderr, crash pipe"),
-	SYS(readv, R_ALLOW, "stdio"),
+	SYS(readv, R_ALLOW, "no caller today; I/O on an fd already open, as read"),
 	SYS(writev, R_ALLOW, "virtio-net TX to the TAP (virtio_net.c), stdio"),
 	SYS(pread64, R_ALLOW, "VFIO regions: trapped BARs, config space (vfio/device.c); --stats"),
 	SYS(pwrite64, R_ALLOW, "VFIO regions: trapped BARs, config space (vfio/device.c)"),
 	SYS(preadv, R_ALLOW, "virtio-blk reads (virtio_blk.c)"),
 	SYS(pwritev, R_ALLOW, "virtio-blk writes (virtio_blk.c)"),
 	SYS(fdatasync, R_ALLOW, "virtio-blk flush (virtio_blk.c)"),
-	SYS(fsync, R_ALLOW, "a flush by another name; nothing a flush of an open fd can open"),
-	SYS(lseek, R_ALLOW, "stdio flushing or closing a stream"),
+	SYS(fsync, R_ALLOW, "no caller today; a flush of an fd already open, as fdatasync"),
+	SYS(lseek, R_ALLOW, "stdio seeks a read stream it flushes or closes"),
 	SYS(close, R_ALLOW, "teardown: every fd of the VM and its devices"),
-	SYS(fstat, R_ALLOW, "stdio sizes a stream's first buffer"),
+	SYS(fstat, R_ALLOW, "stdio sizes a buffered stream's first buffer (a printf to stdout)"),
 	SYS(newfstatat, R_EMPTY_PATH, "glibc's fstat is fstatat(fd, \"\", AT_EMPTY_PATH)"),
 	FCNTL(F_GETFL, "console fds: reading O_NONBLOCK"),
 	FCNTL(F_SETFL, "console fds: setting O_NONBLOCK"),
@@ -87,11 +92,11 @@ static const struct rule rules[] = {
 	SYS(poll, R_ALLOW, "COM1 waits for a non-blocking console to take a byte (serial.c)"),
 	SYS(ppoll, R_ALLOW, "poll where libc uses the ppoll form"),
 	SYS(futex, R_ALLOW, "pthread mutexes, rwlocks, conds, joins"),
-	SYS(clock_nanosleep, R_ALLOW, "usleep/nanosleep"),
+	SYS(clock_nanosleep, R_ALLOW, "usleep/nanosleep (no run-time caller today)"),
 	SYS(nanosleep, R_ALLOW, "nanosleep where libc uses the old call"),
 	SYS(clock_gettime, R_ALLOW, "the vDSO's fallback when the clocksource has none (the TCG bed)"),
 	SYS(gettimeofday, R_ALLOW, "the same fallback for gettimeofday"),
-	SYS(sched_yield, R_ALLOW, "libc and lock spinning"),
+	SYS(sched_yield, R_ALLOW, "no caller today; gives up the CPU, nothing more"),
 	SYS(restart_syscall, R_ALLOW, "the kernel restarts a sleep a signal interrupted"),
 	/* threads */
 	SYS(clone, R_THREAD, "vm_start's vCPU threads (vcpu.c): threads only, never a process"),
@@ -102,12 +107,12 @@ static const struct rule rules[] = {
 	SYS(exit_group, R_ALLOW, "the VMM ends; the crash handler's _exit"),
 	SYS(getpid, R_ALLOW, "pthread_kill and raise send to getpid()"),
 	SYS(gettid, R_ALLOW, "raise targets the calling thread by its kernel tid"),
-	SYS(sched_getaffinity, R_ALLOW, "pthread_getattr_np, which sanitizer builds call per thread"),
+	SYS(sched_getaffinity, R_ALLOW, "ASan builds: pthread_getattr_np in each new thread"),
 	/* signals */
 	SYS(rt_sigaction, R_ALLOW, "vcpu_start installs the kick handler (SIGUSR1)"),
 	SYS(rt_sigprocmask, R_ALLOW, "vCPU threads unblock the kick; pthread_create, pthread_kill"),
 	SYS(rt_sigreturn, R_ALLOW, "return from the kick handler"),
-	SYS(sigaltstack, R_ALLOW, "a thread's alternate signal stack (sanitizer builds set one)"),
+	SYS(sigaltstack, R_ALLOW, "ASan builds: an alternate signal stack per thread"),
 	SYS(tgkill, R_OWN_PID, "vcpu_kick (pthread_kill), abort/raise: this process's threads only"),
 	/* memory */
 	SYS(brk, R_ALLOW, "malloc's main arena"),
