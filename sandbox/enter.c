@@ -114,6 +114,19 @@ static int drop_cap_sets(void)
 	return 0;
 }
 
+int jail_drop_bounding(struct jail *j)
+{
+	int err;
+
+	if (!j->cfg.enabled)
+		return 0;
+	err = drop_cap_sets();
+	if (err)
+		pr_err("%s: jail: dropping the bounding and ambient capability sets: %s", j->vm_name,
+		       strerror(-err));
+	return err;
+}
+
 /* glibc applies set*id to every thread (the virtio workers exist already). */
 static int drop_ids(const struct jail *j)
 {

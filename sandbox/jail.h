@@ -65,6 +65,14 @@ pid_t jail_spawn(struct jail *j);
 int jail_close_fds(struct jail *j, const int *keep, unsigned n);
 
 /*
+ * VMM, right after jail_close_fds and before it starts any thread: drop the
+ * capability bounding and ambient sets. They are per thread, so threads made
+ * later (virtio workers, vCPUs) start without them; jail_enter drops them again
+ * for the calling thread. No-op without the jail. 0 or -errno with a message.
+ */
+int jail_drop_bounding(struct jail *j);
+
+/*
  * VMM, after building the VM, before the first vCPU thread: crash handlers,
  * then (with the jail) the empty root, hostname, ids, capabilities and
  * no_new_privs, then PR_SET_PDEATHSIG and the monitor-alive check (-ESRCH

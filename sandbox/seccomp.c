@@ -135,7 +135,6 @@ static const struct rule rules[] = {
 	IOCTL(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, "the bus-reset fallback at teardown (vfio/device.c)"),
 	IOCTL(VFIO_DEVICE_PCI_HOT_RESET, "the bus-reset fallback at teardown (vfio/device.c)"),
 	IOCTL(VFIO_IOMMU_UNMAP_DMA, "teardown: guest RAM out of the IOMMU (iommu/type1.c)"),
-	IOCTL(VFIO_GROUP_UNSET_CONTAINER, "teardown: the group leaves the container (iommu/type1.c)"),
 	/* vhost-net: DRIVER_OK starts the rings, a reset stops them (vhost_net.c) */
 	IOCTL(VHOST_SET_FEATURES, "DRIVER_OK: the features the driver took"),
 	IOCTL(VHOST_SET_VRING_NUM, "DRIVER_OK: ring size"),
@@ -147,11 +146,9 @@ static const struct rule rules[] = {
 	IOCTL(VHOST_NET_SET_BACKEND, "DRIVER_OK: the TAP; reset: -1"),
 	IOCTL(VHOST_GET_VRING_BASE, "reset: waits until vhost stops touching the ring"),
 	/* TAP (tap.c) */
-	IOCTL(TUNSETOFFLOAD, "DRIVER_OK: the offloads the driver took; reset and close: none"),
-	IOCTL(TUNSETVNETHDRSZ, "close of an existing TAP: its header size given back"),
-	/* terminal (vmm/cli/term.c) */
-	IOCTL(TCGETS, "tcgetattr, isatty (stdio)"),
-	IOCTL(TCSETS, "term_restore after the run (tcsetattr TCSANOW)"),
+	IOCTL(TUNSETOFFLOAD, "DRIVER_OK: the offloads the driver took; reset: none (the monitor gives the TAP back)"),
+	/* the terminal is the monitor's (vmm/cli/run.c); stdio may still ask isatty */
+	IOCTL(TCGETS, "isatty (stdio)"),
 };
 
 static struct scmp_arg_cmp cmp(unsigned arg, enum scmp_compare op, uint64_t a, uint64_t b)

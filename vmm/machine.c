@@ -234,7 +234,7 @@ int machine_spawn(struct machine *m)
 		return (int)pid;
 	}
 	if (pid == 0) {
-		if (vmm_keep_fds(m))
+		if (vmm_keep_fds(m) || jail_drop_bounding(&m->jail))
 			_exit(MACHINE_EXIT_FAIL);
 		machine_vmm_main(m);
 	}
