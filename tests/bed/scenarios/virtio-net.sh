@@ -41,7 +41,7 @@ net_run() {
 		ip link set "$tap" up
 	fi
 	wait_for 300 grep -q '@@GUEST ping' /tmp/out
-	cat /proc/$pid/task/*/comm > /tmp/threads 2>/dev/null
+	cat /proc/$(vmm_pid $pid)/task/*/comm > /tmp/threads 2>/dev/null	# the VMM's threads
 	wait $pid; rc=$?
 	kill $dog 2>/dev/null
 	exec 8>&-
@@ -121,7 +121,8 @@ wait_for 300 grep -q '@@GUEST holding' /tmp/out
 check tapdel-guest-pinged seen '@@GUEST ping ok'
 ip link delete deltap0
 check tapdel-says-gone wait_for 30 grep -q 'net0 (tap deltap0): the TAP is gone' /tmp/out
-t0=$(worker_ticks $pid); sleep 3; t1=$(worker_ticks $pid)
+vmm=$(vmm_pid $pid)
+t0=$(worker_ticks $vmm); sleep 3; t1=$(worker_ticks $vmm)
 echo "tapdel: worker $t0 -> $t1 ticks in 3 s"
 check tapdel-worker-idle test $((t1 - t0)) -lt 30
 check tapdel-said-once test "$(grep -c 'the TAP is gone' /tmp/out)" = 1
