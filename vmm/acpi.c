@@ -342,7 +342,8 @@ static void osc_status(struct aml *a, uint32_t bit)
  *   If (LNotEqual (Local0, CDW3)) { Or (CDW1, OSC_STS_MASKED, CDW1) }
  *   Store (Local0, CDW3)
  * The answer is the same with the query flag set or not: granting changes
- * nothing in sluice, so there is no state to keep (PCI Firmware 3.3 §4.5.1).
+ * nothing in sluice, so there is no state to keep or to leave alone
+ * (ACPI 6.4 §6.2.11.1.1, Query Flag).
  */
 static void osc_control(struct aml *a)
 {
@@ -373,6 +374,9 @@ static void osc_control(struct aml *a)
  * revision is reported but still answered with the bits revision 1 defines
  * (ACPI 6.4 §6.2.11: "bits beyond those comprehended ... will be masked");
  * a buffer too short for the control DWORD cannot be answered (_OSC failure).
+ *   If (LNotEqual (Arg1, One)) { Or (CDW1, OSC_STS_BAD_REVISION, CDW1) }
+ *   If (LLess (Arg2, 3)) { Or (CDW1, OSC_STS_FAILURE, CDW1) }
+ *   Else { osc_control }
  */
 static void osc_pci(struct aml *a)
 {
@@ -588,7 +592,9 @@ static struct acpi_gas gas_io(uint16_t port, unsigned bytes, uint8_t access)
 /*
  * PM1a event (status + enable, §4.8.3.1) and control (§4.8.3.2) blocks, in
  * both the 32-bit and the X_ form, which must agree (§5.2.9). No PM1b, PM2,
- * PM timer (optional since ACPI 5.0) or GPE blocks: their lengths stay 0.
+ * PM timer (optional since ACPI 5.0A) or GPE blocks: their lengths stay 0.
+ * A Linux guest clocks from kvm-clock, and nothing in sluice raises a
+ * general-purpose event; ARCHITECTURE.md ("ACPI") gives the decision.
  */
 static void fadt_pm_blocks(struct acpi_fadt *f)
 {
