@@ -60,6 +60,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsluice.a | $(SETUP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(BUILD)/libsluice.a -lpthread
 
+# Host-only test helpers (not copied into the bed): tests/acpi/acpi-dump writes
+# sluice's ACPI tables to files for ACPICA (tests/acpi/run).
+$(BUILD)/host/acpi-dump: tests/acpi/acpi-dump.c $(BUILD)/libsluice.a | $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) $(LDLIBS)
+
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)
 unit-bins: $(UNIT_BIN)
@@ -74,7 +80,7 @@ ubsan:
 
 # Unit tests (under ASan+UBSan), CLI golden files, then every test-bed scenario;
 # ends with "N passed, N failed".
-test: all
+test: all $(BUILD)/host/acpi-dump
 	@$(MAKE) --no-print-directory $(ASAN_VARS) unit-bins
 	@UNIT_DIR=$(BUILD)/asan/unit scripts/run-tests
 
@@ -90,6 +96,6 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/asan $(BUILD)/ubsan \
-		$(BUILD)/sluice $(BUILD)/libsluice.a
+		$(BUILD)/host $(BUILD)/sluice $(BUILD)/libsluice.a
 
--include $(shell find $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/host -name '*.d' 2>/dev/null)

@@ -212,6 +212,15 @@ struct acpi_xsdt {
 	uint64_t entry[];
 } PACKED;
 
+/* _OSC (ACPI 6.4 §6.2.11): the status DWORD's bits as the platform returns them */
+#define OSC_STS_FAILURE		(1u << 1)	/* could not process the request */
+#define OSC_STS_BAD_UUID	(1u << 2)	/* unrecognized UUID */
+#define OSC_STS_BAD_REVISION	(1u << 3)	/* unrecognized revision */
+#define OSC_STS_MASKED		(1u << 4)	/* control bits the OS asked for were cleared */
+
+/* PCI Firmware Specification 3.3 §4.5.1: the PCI host bridge _OSC interface */
+#define OSC_UUID_PCI_HOST_BRIDGE "33DB4D5B-1FF7-401C-9657-7441C03DD766"
+
 /* Where the tables go: a host buffer the guest sees at @gpa. */
 struct acpi_buf {
 	uint8_t *base;
@@ -317,6 +326,115 @@ static void dsdt_pci0_prt(struct aml *a)
 	aml_end(a, prt);
 }
 
+/* Or (CDW1, @bit, CDW1): report an _OSC status bit (ACPI 6.4 §6.2.11). */
+static void osc_status(struct aml *a, uint32_t bit)
+{
+	aml_op(a, AML_OP_OR);
+	aml_namestring(a, "CDW1");
+	aml_int(a, bit);
+	aml_namestring(a, "CDW1");
+}
+
+/*
+ * With at least the three DWORDs of revision 1 (status, support, control):
+ *   CreateDWordField (Arg3, 8, CDW3)
+ *   And (CDW3, ACPI_PCI_OSC_GRANTED, Local0)
+ *   If (LNotEqual (Local0, CDW3)) { Or (CDW1, OSC_STS_MASKED, CDW1) }
+ *   Store (Local0, CDW3)
+ * The answer is the same with the query flag set or not: granting changes
+ * nothing in sluice, so there is no state to keep or to leave alone
+ * (ACPI 6.4 §6.2.11.1.1, Query Flag).
+ */
+static void osc_control(struct aml *a)
+{
+	size_t masked;
+
+	aml_op(a, AML_OP_CREATE_DWORD_FIELD);
+	aml_arg(a, 3);
+	aml_int(a, 8);
+	aml_namestring(a, "CDW3");
+	aml_op(a, AML_OP_AND);
+	aml_namestring(a, "CDW3");
+	aml_int(a, ACPI_PCI_OSC_GRANTED);
+	aml_local(a, 0);
+	masked = aml_if_begin(a);
+	aml_op(a, AML_OP_LNOT);
+	aml_op(a, AML_OP_LEQUAL);
+	aml_local(a, 0);
+	aml_namestring(a, "CDW3");
+	osc_status(a, OSC_STS_MASKED);
+	aml_end(a, masked);
+	aml_op(a, AML_OP_STORE);
+	aml_local(a, 0);
+	aml_namestring(a, "CDW3");
+}
+
+/*
+ * Arg1 is the revision and Arg2 the count of DWORDs in Arg3. An unknown
+ * revision is reported but still answered with the bits revision 1 defines
+ * (ACPI 6.4 §6.2.11: "bits beyond those comprehended ... will be masked");
+ * a buffer too short for the control DWORD cannot be answered (_OSC failure).
+ *   If (LNotEqual (Arg1, One)) { Or (CDW1, OSC_STS_BAD_REVISION, CDW1) }
+ *   If (LLess (Arg2, 3)) { Or (CDW1, OSC_STS_FAILURE, CDW1) }
+ *   Else { osc_control }
+ */
+static void osc_pci(struct aml *a)
+{
+	size_t rev, count, ok;
+
+	rev = aml_if_begin(a);
+	aml_op(a, AML_OP_LNOT);
+	aml_op(a, AML_OP_LEQUAL);
+	aml_arg(a, 1);
+	aml_int(a, 1);
+	osc_status(a, OSC_STS_BAD_REVISION);
+	aml_end(a, rev);
+	count = aml_if_begin(a);
+	aml_op(a, AML_OP_LLESS);
+	aml_arg(a, 2);
+	aml_int(a, 3);
+	osc_status(a, OSC_STS_FAILURE);
+	aml_end(a, count);
+	ok = aml_else_begin(a);
+	osc_control(a);
+	aml_end(a, ok);
+}
+
+/*
+ * _OSC of a PCIe host bridge (PCI Firmware Specification 3.3 §4.5.1, which
+ * requires one; ACPI 6.4 §6.2.11). The OS asks for control of PCIe features
+ * in the control DWORD; sluice grants only those it can honour, clears the
+ * rest and says so. Serialized: it creates the CDWn names.
+ *   Method (_OSC, 4, Serialized) {
+ *     CreateDWordField (Arg3, 0, CDW1)
+ *     If (LEqual (Arg0, ToUUID (PCI_HOST_BRIDGE))) { osc_pci }
+ *     Else { Or (CDW1, OSC_STS_BAD_UUID, CDW1) }
+ *     Return (Arg3)
+ *   }
+ */
+static void dsdt_pci0_osc(struct aml *a)
+{
+	size_t m = aml_method_begin(a, "_OSC", 4, true);
+	size_t uuid, other;
+
+	aml_op(a, AML_OP_CREATE_DWORD_FIELD);
+	aml_arg(a, 3);
+	aml_int(a, 0);
+	aml_namestring(a, "CDW1");
+	uuid = aml_if_begin(a);
+	aml_op(a, AML_OP_LEQUAL);
+	aml_arg(a, 0);
+	aml_uuid(a, OSC_UUID_PCI_HOST_BRIDGE);
+	osc_pci(a);
+	aml_end(a, uuid);
+	other = aml_else_begin(a);
+	osc_status(a, OSC_STS_BAD_UUID);
+	aml_end(a, other);
+	aml_return(a);
+	aml_arg(a, 3);
+	aml_end(a, m);
+}
+
 static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
 {
 	size_t dev = aml_device_begin(a, "PCI0");
@@ -333,6 +451,7 @@ static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
 	aml_int(a, 0);
 	dsdt_pci0_crs(a, cfg);
 	dsdt_pci0_prt(a);
+	dsdt_pci0_osc(a);
 	aml_end(a, dev);
 }
 
@@ -387,7 +506,7 @@ static void dsdt_pvpanic(struct aml *a)
 	crs = aml_restemplate_begin(a);
 	aml_res_io(a, LAYOUT_PORT_PVPANIC, 1);
 	aml_restemplate_end(a, crs);
-	sta = aml_method_begin(a, "_STA", 0);
+	sta = aml_method_begin(a, "_STA", 0, false);
 	aml_return(a);
 	aml_int(a, 0x0f);	/* present, enabled, shown, functioning: §6.3.7 */
 	aml_end(a, sta);
@@ -473,7 +592,9 @@ static struct acpi_gas gas_io(uint16_t port, unsigned bytes, uint8_t access)
 /*
  * PM1a event (status + enable, §4.8.3.1) and control (§4.8.3.2) blocks, in
  * both the 32-bit and the X_ form, which must agree (§5.2.9). No PM1b, PM2,
- * PM timer (optional since ACPI 5.0) or GPE blocks: their lengths stay 0.
+ * PM timer (optional since ACPI 5.0A) or GPE blocks: their lengths stay 0.
+ * A Linux guest clocks from kvm-clock, and nothing in sluice raises a
+ * general-purpose event; ARCHITECTURE.md ("ACPI") gives the decision.
  */
 static void fadt_pm_blocks(struct acpi_fadt *f)
 {

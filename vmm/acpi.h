@@ -27,6 +27,24 @@ struct acpi_table_header {
 	uint32_t creator_revision;
 } __attribute__((packed));
 
+/* _OSC control DWORD of a PCI host bridge, PCI Firmware Specification 3.3 §4.5.1 */
+#define ACPI_OSC_PCIE_HOTPLUG	(1u << 0)	/* PCIe native hot plug */
+#define ACPI_OSC_SHPC_HOTPLUG	(1u << 1)	/* SHPC native hot plug */
+#define ACPI_OSC_PCIE_PME	(1u << 2)	/* PCIe native power management events */
+#define ACPI_OSC_PCIE_AER	(1u << 3)	/* PCIe advanced error reporting */
+#define ACPI_OSC_PCIE_CAP	(1u << 4)	/* PCIe capability structure */
+#define ACPI_OSC_PCIE_LTR	(1u << 5)	/* latency tolerance reporting */
+#define ACPI_OSC_PCIE_DPC	(1u << 7)	/* downstream port containment */
+
+/*
+ * What sluice's host bridge grants: the PCIe capability structures only,
+ * which the guest's PCI core configures anyway (sluice has no firmware that
+ * would). No hot plug (the bus is fixed at boot, no SHPC), no PME and no AER
+ * (nothing raises those events or messages), no LTR or DPC (no root or
+ * downstream ports: devices sit on bus 0). Every other bit is reserved.
+ */
+#define ACPI_PCI_OSC_GRANTED	ACPI_OSC_PCIE_CAP
+
 struct acpi_config {
 	unsigned nr_cpus;	/* 1..ACPI_MAX_CPUS: APIC ID = processor UID = index */
 	uint64_t mmio64_base;	/* PCI 64-bit MMIO window; no window if size is 0 */

@@ -24,8 +24,15 @@ enum {
 	AML_EXT_DEVICE	= 0x82,
 	AML_ROOT_CHAR	= 0x5c,
 	AML_PARENT_CHAR	= 0x5e,
+	AML_LOCAL0	= 0x60,
+	AML_ARG0	= 0x68,
+	AML_IF		= 0xa0,
+	AML_ELSE	= 0xa1,
 	AML_RETURN	= 0xa4,
 };
+
+/* MethodFlags (§20.2.5.2): ArgCount in bits 2:0, SerializeFlag bit 3, SyncLevel 0 */
+#define METHOD_SERIALIZED	0x08
 
 /* *_begin() reserve the longest PkgLength and aml_end() shrinks it. */
 #define PKGLEN_RESERVE	4
@@ -259,6 +266,11 @@ static int hexval(char c)
 	return -1;
 }
 
+static int hexval_anycase(char c)
+{
+	return hexval(c >= 'a' && c <= 'f' ? (char)(c - 'a' + 'A') : c);
+}
+
 /*
  * EISA type ID "PNP0A03" (§6.1.5): three letters of 5 bits each, then four hex
  * digits, stored most significant byte first in a DWord integer.
@@ -322,8 +334,7 @@ size_t aml_device_begin(struct aml *a, const char *path)
 	return mark;
 }
 
-/* MethodFlags (§20.2.5.2): ArgCount in bits 2:0, NotSerialized, SyncLevel 0. */
-size_t aml_method_begin(struct aml *a, const char *path, unsigned nargs)
+size_t aml_method_begin(struct aml *a, const char *path, unsigned nargs, bool serialized)
 {
 	size_t mark;
 
@@ -332,8 +343,86 @@ size_t aml_method_begin(struct aml *a, const char *path, unsigned nargs)
 	put8(a, AML_METHOD);
 	mark = pkg_open(a);
 	aml_namestring(a, path);
-	put8(a, (uint8_t)(nargs & 7));
+	put8(a, (uint8_t)((nargs & 7) | (serialized ? METHOD_SERIALIZED : 0)));
 	return mark;
+}
+
+/* DefIfElse := IfOp PkgLength Predicate TermList DefElse (§20.2.5.3) */
+size_t aml_if_begin(struct aml *a)
+{
+	put8(a, AML_IF);
+	return pkg_open(a);
+}
+
+size_t aml_else_begin(struct aml *a)
+{
+	put8(a, AML_ELSE);
+	return pkg_open(a);
+}
+
+void aml_arg(struct aml *a, unsigned n)
+{
+	if (n > 6) {
+		fail(a, -EINVAL);
+		return;
+	}
+	put8(a, (uint8_t)(AML_ARG0 + n));
+}
+
+void aml_local(struct aml *a, unsigned n)
+{
+	if (n > 7) {
+		fail(a, -EINVAL);
+		return;
+	}
+	put8(a, (uint8_t)(AML_LOCAL0 + n));
+}
+
+void aml_op(struct aml *a, enum aml_op op)
+{
+	put8(a, (uint8_t)op);
+}
+
+/* DefBuffer := BufferOp PkgLength BufferSize ByteList (§20.2.5.4) */
+void aml_buffer(struct aml *a, const void *bytes, size_t n)
+{
+	size_t mark;
+
+	put8(a, AML_BUFFER);
+	mark = pkg_open(a);
+	aml_int(a, n);
+	aml_bytes(a, bytes, n);
+	aml_end(a, mark);
+}
+
+/*
+ * "aabbccdd-eeff-gghh-iijj-kkllmmnnoopp" is stored as dd cc bb aa ff ee hh gg
+ * ii jj kk ll mm nn oo pp (§19.6.142): @order gives, for each output byte,
+ * the index of its two digits in the string.
+ */
+void aml_uuid(struct aml *a, const char *uuid)
+{
+	static const uint8_t order[16] = {
+		6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34,
+	};
+	uint8_t b[16];
+	size_t i;
+
+	if (strlen(uuid) != 36 || uuid[8] != '-' || uuid[13] != '-' || uuid[18] != '-' ||
+	    uuid[23] != '-') {
+		fail(a, -EINVAL);
+		return;
+	}
+	for (i = 0; i < 16; i++) {
+		int hi = hexval_anycase(uuid[order[i]]), lo = hexval_anycase(uuid[order[i] + 1]);
+
+		if (hi < 0 || lo < 0) {
+			fail(a, -EINVAL);
+			return;
+		}
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	aml_buffer(a, b, sizeof(b));
 }
 
 size_t aml_package_begin(struct aml *a, unsigned nelems)

@@ -1,7 +1,8 @@
 /*
  * sluice: a tiny AML byte emitter (ACPI 6.4 §20, "ACPI Machine Language
  * Specification"), enough for a static DSDT: names, integers, strings,
- * packages, scopes, devices, one-line methods and resource templates.
+ * buffers, packages, scopes, devices, resource templates, and methods made of
+ * If/Else, a few operators, arguments and locals.
  *
  * Emitters write into a caller's buffer and never past its end. They do not
  * return errors one by one: the first failure is kept in the struct aml,
@@ -56,11 +57,52 @@ void aml_name(struct aml *a, const char *path);
 /* Return(<object>): emit the object right after. §20.2.5.3 */
 void aml_return(struct aml *a);
 
+/* Buffer (n) { bytes }: §20.2.5.4 */
+void aml_buffer(struct aml *a, const void *bytes, size_t n);
+/*
+ * ToUUID ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"), hex digits in either case:
+ * a 16-byte Buffer whose first three fields are little-endian and the rest in
+ * string order (§19.6.142).
+ */
+void aml_uuid(struct aml *a, const char *uuid);
+
+/* Arg0-Arg6 and Local0-Local7, as operands or targets (§20.2.6.1, §20.2.6.2) */
+void aml_arg(struct aml *a, unsigned n);
+void aml_local(struct aml *a, unsigned n);
+
+/*
+ * Operators (§20.2.5.4): emit the operands right after, in ASL order, so
+ * Or (CDW1, 8, CDW1) is aml_op(AML_OP_OR), aml_namestring("CDW1"),
+ * aml_int(8), aml_namestring("CDW1"). A target is a name, ArgN or LocalN.
+ * LNotEqual (a, b) is AML_OP_LNOT followed by AML_OP_LEQUAL, a, b.
+ */
+enum aml_op {
+	AML_OP_STORE			= 0x70,	/* Store (source, target) */
+	AML_OP_AND			= 0x7b,	/* And (a, b, target) */
+	AML_OP_OR			= 0x7d,	/* Or (a, b, target) */
+	AML_OP_CREATE_DWORD_FIELD	= 0x8a,	/* (buffer, byte index, name) */
+	AML_OP_LNOT			= 0x92,	/* LNot (a) */
+	AML_OP_LEQUAL			= 0x93,	/* LEqual (a, b) */
+	AML_OP_LLESS			= 0x95,	/* LLess (a, b) */
+};
+void aml_op(struct aml *a, enum aml_op op);
+
 size_t aml_scope_begin(struct aml *a, const char *path);	/* §20.2.5.1 */
 size_t aml_device_begin(struct aml *a, const char *path);	/* §20.2.5.2 */
-size_t aml_method_begin(struct aml *a, const char *path, unsigned nargs);
+/*
+ * Method (path, nargs, NotSerialized or Serialized): §20.2.5.2. A method that
+ * creates named objects (CreateDWordField) is Serialized, so that two
+ * evaluations never meet each other's names (§19.6.85).
+ */
+size_t aml_method_begin(struct aml *a, const char *path, unsigned nargs, bool serialized);
 size_t aml_package_begin(struct aml *a, unsigned nelems);	/* §20.2.5.4 */
-void aml_end(struct aml *a, size_t mark);	/* closes any of the four above */
+/*
+ * If (predicate) { body }: emit the predicate right after begin, then the
+ * body. An Else { body } comes right after the If's end. §20.2.5.3
+ */
+size_t aml_if_begin(struct aml *a);
+size_t aml_else_begin(struct aml *a);
+void aml_end(struct aml *a, size_t mark);	/* closes any of the *_begin() above */
 
 /*
  * ResourceTemplate() = Buffer { descriptors, EndTag (§6.4.2.9) }, §6.4.

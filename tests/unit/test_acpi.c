@@ -21,6 +21,21 @@
 #define GUARD	64
 #define HDR	36	/* §5.2.6 header */
 
+/*
+ * The test's own checksum (§5.2.6: all bytes of a table sum to zero modulo
+ * 256), summed wide and reduced once, so it shares no code with
+ * acpi_checksum(), which is checked against known vectors below.
+ */
+static unsigned sum8(const uint8_t *p, size_t len)
+{
+	unsigned long total = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		total += p[i];
+	return (unsigned)(total % 256);
+}
+
 static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
@@ -45,7 +60,7 @@ static void check_header(const uint8_t *h, const char *sig, uint8_t revision)
 	assert_memory_equal(h, sig, 4);
 	assert_true(rd32(h + 4) >= HDR);
 	assert_int_equal(h[8], revision);
-	assert_int_equal(acpi_checksum(h, rd32(h + 4)), 0);
+	assert_int_equal(sum8(h, rd32(h + 4)), 0);
 	assert_memory_equal(h + 10, "SLUICE", 6);
 	assert_memory_equal(h + 16, "SLUICEVM", 8);
 }
@@ -104,13 +119,44 @@ static void rsdp_checksums(void **state)
 	(void)state;
 	build_cpus(&t, 1);
 	assert_memory_equal(t.rsdp, "RSD PTR ", 8);
-	assert_int_equal(acpi_checksum(t.rsdp, 20), 0);
-	assert_int_equal(acpi_checksum(t.rsdp, 36), 0);
+	assert_int_equal(sum8(t.rsdp, 20), 0);
+	assert_int_equal(sum8(t.rsdp, 36), 0);
 	assert_memory_equal(t.rsdp + 9, "SLUICE", 6);
 	assert_int_equal(t.rsdp[15], 2);
 	assert_int_equal(rd32(t.rsdp + 16), 0);		/* no RSDT */
 	assert_int_equal(rd32(t.rsdp + 20), 36);
 	free(t.buf);
+}
+
+/*
+ * acpi_checksum() on known vectors: an RSDP made by ACPICA's iasl (the
+ * `iasl -T RSDP` template, compiled: OEM "INTEL ", revision 2, checksums
+ * 0x43 and 0xdc), valid over its first 20 bytes and over all 36; sums worked
+ * out by hand; and the wrap at 256.
+ */
+static void checksum_known_vectors(void **state)
+{
+	static const uint8_t iasl_rsdp[36] = {
+		'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ', 0x43, 'I', 'N', 'T', 'E', 'L', ' ', 0x02,
+		0x00, 0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0xdc, 0x00, 0x00, 0x00,
+	};
+	uint8_t ramp[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(acpi_checksum(iasl_rsdp, 20), 0);
+	assert_int_equal(acpi_checksum(iasl_rsdp, 36), 0);
+	assert_int_equal(acpi_checksum(iasl_rsdp, 8), 0x1f);	/* 0x21f: "RSD PTR " */
+	assert_int_equal(acpi_checksum(iasl_rsdp, 9), 0x62);	/* + 0x43 */
+	for (i = 0; i < sizeof(ramp); i++)
+		ramp[i] = (uint8_t)i;
+	assert_int_equal(acpi_checksum(ramp, sizeof(ramp)), 0x80);	/* 255 * 256 / 2 = 0x7f80 */
+	assert_int_equal(acpi_checksum(ramp + 255, 1), 0xff);
+	assert_int_equal(acpi_checksum((const uint8_t[]){ 0xff, 0x01 }, 2), 0);
+	assert_int_equal(acpi_checksum(ramp, 0), 0);
+	assert_int_equal(sum8(iasl_rsdp, 36), 0);	/* and the test's own sum agrees */
+	assert_int_equal(sum8(ramp, sizeof(ramp)), 0x80);
 }
 
 static void xsdt_points_at_tables(void **state)
@@ -428,13 +474,57 @@ static void aml_encodings(void **state)
 	EMIT_FAILS(aml_eisaid(&a, "pnp0a03"), -EINVAL);
 	EMIT_FAILS(aml_eisaid(&a, "PNP0A0"), -EINVAL);
 	EMIT(aml_string(&a, "QEMU0001"), 0x0d, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0);
-	EMIT({ size_t m_ = aml_method_begin(&a, "_STA", 0);
+	EMIT({ size_t m_ = aml_method_begin(&a, "_STA", 0, false);
 	       aml_return(&a); aml_int(&a, 0x0f); aml_end(&a, m_); },
 	     0x14, 0x09, '_', 'S', 'T', 'A', 0x00, 0xa4, 0x0a, 0x0f);
 	EMIT({ size_t m_ = aml_restemplate_begin(&a);
 	       aml_res_irq(&a, 4); aml_restemplate_end(&a, m_); },
 	     0x11, 0x09, 0x0b, 0x05, 0x00, 0x22, 0x10, 0x00, 0x79, 0x00);
 	EMIT_FAILS(aml_res_irq(&a, 16), -EINVAL);
+}
+
+/* Method flags, If/Else, operators, ArgN/LocalN, buffers and ToUUID (§20.2.5, §19.6.142). */
+static void aml_method_encodings(void **state)
+{
+	static const uint8_t bytes[3] = { 0xde, 0xad, 0xbe };
+	uint8_t buf[64];
+	struct aml a;
+
+	(void)state;
+	/* Method (_OSC, 4, Serialized) { Return (Arg3) }: flags 4 | 0x08 */
+	EMIT({ size_t m_ = aml_method_begin(&a, "_OSC", 4, true);
+	       aml_return(&a); aml_arg(&a, 3); aml_end(&a, m_); },
+	     0x14, 0x08, '_', 'O', 'S', 'C', 0x0c, 0xa4, 0x6b);
+	EMIT_FAILS(aml_method_begin(&a, "_OSC", 8, false), -EINVAL);
+	/* If (LEqual (Arg0, One)) { Return (Zero) } Else { Return (One) } */
+	EMIT({ size_t i_ = aml_if_begin(&a); size_t e_;
+	       aml_op(&a, AML_OP_LEQUAL); aml_arg(&a, 0); aml_int(&a, 1);
+	       aml_return(&a); aml_int(&a, 0); aml_end(&a, i_);
+	       e_ = aml_else_begin(&a); aml_return(&a); aml_int(&a, 1); aml_end(&a, e_); },
+	     0xa0, 0x06, 0x93, 0x68, 0x01, 0xa4, 0x00, 0xa1, 0x03, 0xa4, 0x01);
+	EMIT({ aml_arg(&a, 0); aml_arg(&a, 6); aml_local(&a, 0); aml_local(&a, 7); },
+	     0x68, 0x6e, 0x60, 0x67);
+	EMIT_FAILS(aml_arg(&a, 7), -EINVAL);
+	EMIT_FAILS(aml_local(&a, 8), -EINVAL);
+	/* Store (Local0, CDW3); And (CDW3, 0x10, Local0); Or; LNot; LLess; CreateDWordField */
+	EMIT({ aml_op(&a, AML_OP_STORE); aml_op(&a, AML_OP_AND); aml_op(&a, AML_OP_OR);
+	       aml_op(&a, AML_OP_CREATE_DWORD_FIELD); aml_op(&a, AML_OP_LNOT);
+	       aml_op(&a, AML_OP_LEQUAL); aml_op(&a, AML_OP_LLESS); },
+	     0x70, 0x7b, 0x7d, 0x8a, 0x92, 0x93, 0x95);
+	EMIT(aml_buffer(&a, bytes, 3), 0x11, 0x06, 0x0a, 0x03, 0xde, 0xad, 0xbe);
+	EMIT(aml_buffer(&a, bytes, 0), 0x11, 0x02, 0x00);
+	/* Linux's OSC_UUID bytes for the PCI host bridge (drivers/pci/pci-acpi.c) */
+	EMIT(aml_uuid(&a, "33DB4D5B-1FF7-401C-9657-7441C03DD766"),
+	     0x11, 0x13, 0x0a, 0x10, 0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40,
+	     0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d, 0xd7, 0x66);
+	EMIT(aml_uuid(&a, "33db4d5b-1ff7-401c-9657-7441c03dd766"),
+	     0x11, 0x13, 0x0a, 0x10, 0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40,
+	     0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d, 0xd7, 0x66);
+	EMIT_FAILS(aml_uuid(&a, "33DB4D5B-1FF7-401C-9657-7441C03DD76"), -EINVAL);
+	EMIT_FAILS(aml_uuid(&a, "33DB4D5B-1FF7-401C-9657-7441C03DD7666"), -EINVAL);
+	EMIT_FAILS(aml_uuid(&a, "33DB4D5B_1FF7-401C-9657-7441C03DD766"), -EINVAL);
+	EMIT_FAILS(aml_uuid(&a, "33DB4D5B-1FF7-401C-9657-7441C03DD76G"), -EINVAL);
+	EMIT_FAILS(aml_uuid(&a, "33DB4D5B1FF7-401C-9657-7441C03DD7661"), -EINVAL);
 }
 
 /* A full emitter stops at its capacity and writes nothing past it. */
@@ -569,7 +659,7 @@ static uint64_t dec_int(const uint8_t **p)
 
 static void dsdt_layout_and_names(void **state)
 {
-	static const char *const names[] = { "_S5_", "PCI0", "COM1", "QEMU0001", "_PRT" };
+	static const char *const names[] = { "_S5_", "PCI0", "COM1", "QEMU0001", "_PRT", "_OSC" };
 	struct dsdt d;
 	size_t i, len;
 
@@ -760,6 +850,54 @@ static void dsdt_mres_com1_pvpanic(void **state)
 	free(d.t.buf);
 }
 
+/*
+ * PCI0._OSC, assembled by hand from ACPI 6.4 §20 (PkgLengths count their own
+ * bytes; two-byte ones are 0x40 | low nibble, then the rest >> 4). ACPICA
+ * evaluates the same method in tests/acpi/run.
+ */
+#define CDW1 'C', 'D', 'W', '1'
+#define CDW3 'C', 'D', 'W', '3'
+static const uint8_t osc_method[] = {
+	0x14, 0x44, 0x08, '_', 'O', 'S', 'C', 0x0c,	/* Method (_OSC, 4, Serialized), 132 */
+	0x8a, 0x6b, 0x00, CDW1,				/* CreateDWordField (Arg3, Zero, CDW1) */
+	0xa0, 0x46, 0x06, 0x93, 0x68,			/* If (LEqual (Arg0, ...)), 102 */
+	0x11, 0x13, 0x0a, 0x10,				/* ToUUID ("33DB4D5B-1FF7-401C-...") */
+	0x5b, 0x4d, 0xdb, 0x33, 0xf7, 0x1f, 0x1c, 0x40,
+	0x96, 0x57, 0x74, 0x41, 0xc0, 0x3d, 0xd7, 0x66,
+	0xa0, 0x10, 0x92, 0x93, 0x69, 0x01,		/* If (LNotEqual (Arg1, One)), 16 */
+	0x7d, CDW1, 0x0a, 0x08, CDW1,			/*   Or (CDW1, 8, CDW1): bad revision */
+	0xa0, 0x10, 0x95, 0x6a, 0x0a, 0x03,		/* If (LLess (Arg2, 3)), 16 */
+	0x7d, CDW1, 0x0a, 0x02, CDW1,			/*   Or (CDW1, 2, CDW1): failure */
+	0xa1, 0x2b,					/* Else, 43 */
+	0x8a, 0x6b, 0x0a, 0x08, CDW3,			/*   CreateDWordField (Arg3, 8, CDW3) */
+	0x7b, CDW3, 0x0a, 0x10, 0x60,			/*   And (CDW3, 0x10, Local0) */
+	0xa0, 0x13, 0x92, 0x93, 0x60, CDW3,		/*   If (LNotEqual (Local0, CDW3)), 19 */
+	0x7d, CDW1, 0x0a, 0x10, CDW1,			/*     Or (CDW1, 0x10, CDW1): masked */
+	0x70, 0x60, CDW3,				/*   Store (Local0, CDW3) */
+	0xa1, 0x0c,					/* Else, 12 */
+	0x7d, CDW1, 0x0a, 0x04, CDW1,			/*   Or (CDW1, 4, CDW1): bad UUID */
+	0xa4, 0x6b,					/* Return (Arg3) */
+};
+
+static void dsdt_pci0_osc(void **state)
+{
+	const uint8_t *start, *p;
+	struct dsdt d;
+	unsigned i;
+
+	(void)state;
+	_Static_assert(sizeof(osc_method) == 133, "Method PkgLength 132 + opcode");
+	_Static_assert(ACPI_PCI_OSC_GRANTED == 0x10, "the vector grants the PCIe capability only");
+	build_dsdt_default(&d);
+	i = dev_index(&d, "PCI0");
+	start = d.dev[i].start;
+	p = memmem(start, (size_t)(d.dev[i].end - start), "_OSC", 4);
+	assert_non_null(p);
+	assert_true(p - 3 >= start && p - 3 + sizeof(osc_method) <= d.dev[i].end);
+	assert_memory_equal(p - 3, osc_method, sizeof(osc_method));
+	free(d.t.buf);
+}
+
 /* Every length short of the full size fails, and writes nothing past it. */
 static void too_small_is_enospc(void **state)
 {
@@ -811,6 +949,7 @@ static void bad_config_is_einval(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(checksum_known_vectors),
 		cmocka_unit_test(rsdp_checksums),
 		cmocka_unit_test(xsdt_points_at_tables),
 		cmocka_unit_test(lengths_match_bytes_used),
@@ -821,11 +960,13 @@ int main(void)
 		cmocka_unit_test(pkglen_boundaries),
 		cmocka_unit_test(pkglen_emitted),
 		cmocka_unit_test(aml_encodings),
+		cmocka_unit_test(aml_method_encodings),
 		cmocka_unit_test(aml_overflow),
 		cmocka_unit_test(dsdt_layout_and_names),
 		cmocka_unit_test(dsdt_s5),
 		cmocka_unit_test(dsdt_prt),
 		cmocka_unit_test(dsdt_pci0_crs),
+		cmocka_unit_test(dsdt_pci0_osc),
 		cmocka_unit_test(dsdt_mres_com1_pvpanic),
 		cmocka_unit_test(too_small_is_enospc),
 		cmocka_unit_test(bad_config_is_einval),

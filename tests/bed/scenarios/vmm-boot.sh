@@ -15,6 +15,11 @@ check boot-1cpu-sees-1cpu seen '@@GUEST cpus=1'
 memkb=$(sed -n 's/.*@@GUEST memkb=\([0-9]*\).*/\1/p' /tmp/out | tr -d '\r')
 check boot-256M-sees-memory test "${memkb:-0}" -gt 200000 -a "${memkb:-0}" -le 262144
 check boot-acpi-tables seen '@@GUEST acpi=.*APIC.*DSDT.*FACP.*MCFG'
+# The host bridge's _OSC (vmm/acpi.c): Linux asks for every PCIe feature it
+# drives, is refused all but the capability structure, and takes that.
+check boot-osc-masks-unsupported seen 'PNP0A08:00: _OSC: platform does not support \[PCIeHotplug SHPCHotplug PME AER LTR\]'
+check boot-osc-os-controls seen 'PNP0A08:00: _OSC: OS now controls \[PCIeCapability\]'
+check_not boot-osc-not-retained seen '_OSC: platform retains control'
 cp /tmp/out /tmp/boot1.log
 
 run --cpus 2 --memory 256M --cmdline "console=ttyS0 panic=-1"
