@@ -229,6 +229,15 @@ struct acpi_buf {
 	uint64_t gpa;
 };
 
+struct acpi_config acpi_config_for(unsigned nr_cpus, uint64_t ram_size)
+{
+	return (struct acpi_config){
+		.nr_cpus = nr_cpus,
+		.mmio64_base = layout_mmio64_base(ram_size),
+		.mmio64_size = LAYOUT_MMIO64_SIZE,
+	};
+}
+
 uint8_t acpi_checksum(const void *p, size_t len)
 {
 	const uint8_t *b = p;

@@ -51,6 +51,9 @@ struct acpi_config {
 	uint64_t mmio64_size;
 };
 
+/* The tables of a machine with @nr_cpus vCPUs and @ram_size of RAM (the 64-bit window above it). */
+struct acpi_config acpi_config_for(unsigned nr_cpus, uint64_t ram_size);
+
 /* Sum of @len bytes modulo 256: 0 for a table with a valid checksum. */
 uint8_t acpi_checksum(const void *p, size_t len);
 

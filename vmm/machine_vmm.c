@@ -26,11 +26,7 @@
 static int load_guest(struct vm *vm, struct machine *m)
 {
 	const struct machine_config *c = m->cfg;
-	struct acpi_config acfg = {
-		.nr_cpus = c->cpus,
-		.mmio64_base = layout_mmio64_base(c->memory),
-		.mmio64_size = LAYOUT_MMIO64_SIZE,
-	};
+	struct acpi_config acfg = acpi_config_for(c->cpus, c->memory);
 	struct boot_extra x = { .kernel_name = c->kernel, .initrd_name = c->initrd };
 	struct boot_entry entry;
 	void *acpi = guest_mem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);

@@ -5,7 +5,7 @@
  *   acpi-dump [--cpus N] [--memory SIZE] DIR
  *
  * The tables are built as `sluice run --cpus N --memory SIZE` builds them
- * (vmm/cli/run.c, load_guest), then found as an OS finds them: from the RSDP
+ * (vmm/machine_vmm.c, load_guest), then found as an OS finds them: from the RSDP
  * to the XSDT and its entries, from the FADT to the DSDT and the FACS. Each
  * is written to DIR/<signature>.dat, the names acpidump -b uses (rsdp, xsdt,
  * facp, dsdt, facs, apic, mcfg), so a table nothing points at is not dumped.
@@ -199,12 +199,8 @@ int main(int argc, char **argv)
 	if (i != argc - 1)
 		return usage("give the directory to write the tables to");
 	d.dir = argv[argc - 1];
-	/* As vmm/cli/run.c fills it for `sluice run --cpus N --memory SIZE`. */
-	cfg = (struct acpi_config){
-		.nr_cpus = (unsigned)cpus,
-		.mmio64_base = layout_mmio64_base(memory),
-		.mmio64_size = LAYOUT_MMIO64_SIZE,
-	};
+	/* As the VMM fills it for `sluice run --cpus N --memory SIZE`. */
+	cfg = acpi_config_for((unsigned)cpus, memory);
 	buf = calloc(1, LAYOUT_ACPI_SIZE);
 	if (!buf)
 		return 1;
