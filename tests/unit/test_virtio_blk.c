@@ -480,6 +480,23 @@ static void unwritable_image_says_add_ro(void **state)
 	assert_int_equal(virtio_blk_open(&f->blk, f->path, true, NULL), 0);
 }
 
+/* A directory is named as one, read-write (EISDIR from open) and read-only (fstat). */
+static void open_refuses_directory(void **state)
+{
+	char dir[] = "/tmp/test_virtio_blk.XXXXXX", msg[512];
+	struct virtio_blk blk;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(__open_msg(&blk, dir, false, msg, sizeof(msg)), -EISDIR);
+	assert_non_null(strstr(msg, dir));
+	assert_non_null(strstr(msg, "a directory, not a disk image"));
+	msg[0] = '\0';
+	assert_int_equal(__open_msg(&blk, dir, true, msg, sizeof(msg)), -EISDIR);
+	assert_non_null(strstr(msg, "a directory, not a disk image"));
+	assert_int_equal(rmdir(dir), 0);
+}
+
 #define RW(fn) cmocka_unit_test_setup_teardown(fn, setup_rw, teardown)
 #define RO(fn) cmocka_unit_test_setup_teardown(fn, setup_ro, teardown)
 
@@ -491,6 +508,7 @@ int main(void)
 		RW(unsupported_type), RW(beyond_capacity), RW(missing_status_refused),
 		RW(short_header_refused), RO(read_only_refuses_out), RW(config_and_features),
 		RW(serve_through_ring), cmocka_unit_test(open_refuses_odd_size),
+		cmocka_unit_test(open_refuses_directory),
 		RW(second_rw_open_refused_by_lock), RW(unwritable_image_says_add_ro),
 	};
 	return cmocka_run_group_tests_name("virtio_blk", tests, NULL, NULL);

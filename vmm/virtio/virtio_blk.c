@@ -20,6 +20,14 @@
 
 /* ---- opening the image ---- */
 
+/* A directory opens read-only and fails read-write with EISDIR: one message for both. */
+static int refuse_directory(const struct virtio_blk *blk)
+{
+	pr_err("%s: a directory, not a disk image: give a raw image file or a block device",
+	       blk->name);
+	return -EISDIR;
+}
+
 static int open_image(struct virtio_blk *blk, bool ro)
 {
 	int err;
@@ -28,6 +36,8 @@ static int open_image(struct virtio_blk *blk, bool ro)
 	if (blk->fd >= 0)
 		return 0;
 	err = -errno;
+	if (err == -EISDIR)
+		return refuse_directory(blk);
 	if (!ro && (err == -EACCES || err == -EPERM || err == -EROFS))
 		pr_err("%s: cannot open for writing: %s; add ,ro to attach it read-only, "
 		       "or fix its permissions", blk->name, strerror(-err));
@@ -65,6 +75,8 @@ static int image_size(const struct virtio_blk *blk, uint64_t *size)
 	}
 	if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
+	} else if (S_ISDIR(st.st_mode)) {
+		return refuse_directory(blk);
 	} else if (!S_ISBLK(st.st_mode)) {
 		pr_err("%s: not a regular file or a block device", blk->name);
 		return -EINVAL;

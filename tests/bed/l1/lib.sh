@@ -21,7 +21,8 @@ metric() { bed_mark "metric $1 $2 ${3:-}"; }
 check() {
 	local name=$1 out; shift
 	if out=$("$@" 2>&1); then pass "$name"
-	else fail "$name" "${out:+$(echo "$out" | tail -n 3 | tr '\n' ' ')}${out:-'$*' failed}"; fi
+	elif [ -n "$out" ]; then fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	else fail "$name" "'$*' failed"; fi
 }
 
 # check_not NAME CMD...: pass when CMD fails.
@@ -45,13 +46,37 @@ said() {
 	else fail "$1" "no '$2' in: $(tail -n 3 /tmp/expect.out | tr '\n' ' ')"; fi
 }
 
+# same A B: true when A equals B and neither is empty. Two computed values
+# that both failed to compute (an unwritten file's hash, a missing driver) are
+# "" and "": equal, but no evidence of anything.
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+
+# check_eq NAME GOT WANT: pass when GOT equals WANT and neither is empty. Every
+# comparison of two computed values goes through it (or through same).
+check_eq() {
+	if same "$2" "$3"; then pass "$1"
+	elif [ -z "$2" ] || [ -z "$3" ]; then fail "$1" "an empty side: got '$2', want '$3'"
+	else fail "$1" "got '$2', want '$3'"; fi
+}
+
 # wait_for SECONDS CMD...: poll until CMD succeeds; non-zero on timeout.
+# Only for a wait whose expiry a later check catches; when a step depends on
+# the wait (a guest that must be up before it is poked), use wait_check.
 wait_for() {
 	local n=$(($1 * 10)); shift
 	while [ "$n" -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		usleep 100000; n=$((n - 1))
 	done
+	return 1
+}
+
+# wait_check NAME SECONDS CMD...: a check that CMD succeeds within SECONDS;
+# its status is the verdict, so a step can also be skipped on expiry.
+wait_check() {
+	local name=$1 secs=$2; shift 2
+	if wait_for "$secs" "$@"; then pass "$name"; return 0; fi
+	fail "$name" "'$*' did not succeed within $secs s"
 	return 1
 }
 

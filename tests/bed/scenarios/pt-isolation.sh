@@ -6,6 +6,7 @@
 # writes an MSI address outside the local APIC window into the VF's MSI-X
 # table: sluice drops it and says so, and the guest runs on.
 # bed: timeout=400
+# bed: checks=11
 # bed: guest=dma
 
 pf=$(bed_pf); ip link set "$(bed_pf_netdev "$pf")" up

@@ -3,16 +3,20 @@
 # with a resample fd, the guest's igb gets a DHCP lease over it, and the PF
 # goes back to igb (its netdev reappears in L1).
 # bed: timeout=400
+# bed: checks=10
 # bed: guest=vf
 
 pf=$(bed_pf); pfif=$(bed_pf_netdev "$pf")
 echo 0 > /sys/bus/pci/devices/$pf/sriov_numvfs
 check pf-starts-on-igb test "$(bed_driver $pf)" = igb
+check pf-has-netdev test -n "$pfif"
 sluice run --kernel /bed/vmlinuz --initrd /bed/guest/vf.cpio --assign "$pfif" \
 	--cmdline "console=ttyS0 pci=nomsi" </dev/null > /tmp/out 2>&1
 st=$?
 grep -aE '@@GUEST|sluice:|IO-APIC' /tmp/out
 check pf-run-exit0 test "$st" = 0
+# The name must have led to the PF itself (sluice's "BDF: assigned" line).
+check pf-assigned-by-name grep -q "^sluice: $pf: assigned to VM" /tmp/out
 check pf-guest-igb-probed grep -q '@@GUEST nic eth0 driver=igb' /tmp/out
 check pf-guest-uses-intx grep -qE 'IO-APIC.*eth0' /tmp/out
 check pf-intx-counting sh -c "[ \$(sed -n 's/.*@@GUEST irqs eth0 \([0-9]*\).*/\1/p' /tmp/out | tr -d '\r') -gt 0 ]"

@@ -1,8 +1,10 @@
 # pt-vf: a guest gets an igb VF with one command and uses it (igbvf probes,
 # link up, DHCP over the VF, MSI-X vectors counting); afterwards the VF is
-# back on its driver. Two VFs at once; assignment by interface name; the
-# refusals; SIGTERM, and SIGKILL followed by `sluice release`.
+# back on its driver. Two VFs at once; assignment by interface name (the VF
+# behind the name is the one assigned); the refusals; SIGTERM, and SIGKILL
+# followed by `sluice release`.
 # bed: timeout=900
+# bed: checks=64
 # bed: guest=vf
 
 K=/bed/vmlinuz
@@ -34,7 +36,7 @@ check vf-igbvf-probed seen '@@GUEST nic eth0 driver=igbvf'
 check vf-link-up seen '@@GUEST carrier eth0 1'
 check vf-dhcp-lease seen '@@GUEST lease eth0 10.0.2.'
 check vf-msix-counting test "$(irqs eth0)" -gt 0
-check vf-back-on-driver test "$(bed_driver $vf0)" = "$drv0"
+check_eq vf-back-on-driver "$(bed_driver $vf0)" "$drv0"
 check vf-numvfs-unchanged test "$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)" = 2
 check vf-no-record-left no_records
 check vf-no-override-left test "$(cat /sys/bus/pci/devices/$vf0/driver_override)" = "(null)"
@@ -42,13 +44,20 @@ check vf-no-override-left test "$(cat /sys/bus/pci/devices/$vf0/driver_override)
 run --assign $vf0 --assign $vf1
 check two-vfs-exit0 test "$(rc)" = 0
 check two-vfs-both-lease sh -c "grep -q '@@GUEST lease eth0 10.0.2.' /tmp/out && grep -q '@@GUEST lease eth1 10.0.2.' /tmp/out"
-check two-vfs-back test "$(bed_driver $vf0)/$(bed_driver $vf1)" = "$drv0/$drv1"
+check_eq two-vfs-vf0-back "$(bed_driver $vf0)" "$drv0"
+check_eq two-vfs-vf1-back "$(bed_driver $vf1)" "$drv1"
 
-vfif=$(ls /sys/bus/pci/devices/$vf1/net 2>/dev/null | head -n1)
+# By name: the device assigned must be the VF behind the name (sluice's
+# "BDF: assigned to VM" line names it), not the PF or the other VF.
+vf1_netdev() { ls /sys/bus/pci/devices/$vf1/net 2>/dev/null | head -n1 | grep .; }
+wait_check by-ifname-vf1-has-netdev 10 vf1_netdev
+vfif=$(vf1_netdev)
 run --assign "$vfif"
 check by-ifname-exit0 test "$(rc)" = 0
+check by-ifname-assigned-vf1 seen "$vf1: assigned to VM"
+check by-ifname-only-vf1 test "$(grep -c ': assigned to VM' /tmp/out)" = 1
 check by-ifname-lease seen '@@GUEST lease eth0 10.0.2.'
-check by-ifname-back test "$(bed_driver $vf1)" = "$drv1"
+check_eq by-ifname-back "$(bed_driver $vf1)" "$drv1"
 
 # Refusals: exit 2 and the host unchanged.
 state() { echo "$(bed_driver $vf0) $(bed_driver $vf1) $(cat /sys/bus/pci/devices/$pf/sriov_numvfs) $(ls /run/sluice/devices 2>/dev/null)"; }
@@ -67,12 +76,12 @@ said refuse-twice-says-why "$vf0 is assigned twice"
 echo Y > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 expect_status refuse-unsafe-interrupts 2 sluice run --kernel $K --assign $vf0
 said refuse-unsafe-interrupts-says-why 'allow_unsafe_interrupts is Y'
-check refusals-left-host-unchanged test "$(state)" = "$s0"
+check_eq refusals-left-host-unchanged "$(state)" "$s0"
 run --assign $vf0 --allow-unsafe-interrupts
 check unsafe-flag-runs test "$(rc)" = 0
 check unsafe-flag-warns seen 'UNSAFE'
 echo N > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
-check unsafe-run-vf-back test "$(bed_driver $vf0)" = "$drv0"
+check_eq unsafe-run-vf-back "$(bed_driver $vf0)" "$drv0"
 
 # An error half-way through start: vf0 is taken, then vf1's group cannot be
 # opened (another process holds it); vf0 must go back, nothing must be left,
@@ -85,7 +94,7 @@ run --assign $vf0 --assign $vf1
 exec 5>&-
 check halfway-error-exit2 test "$(rc)" = 2
 check halfway-error-says-why seen 'is open in another process'
-check halfway-vf0-back test "$(bed_driver $vf0)" = "$drv0"
+check_eq halfway-vf0-back "$(bed_driver $vf0)" "$drv0"
 check halfway-vf1-as-found test "$(bed_driver $vf1)" = vfio-pci
 check halfway-no-record no_records
 echo $vf1 > /sys/bus/pci/drivers/vfio-pci/unbind
@@ -97,19 +106,21 @@ echo $vf1 > /sys/bus/pci/drivers/$drv1/bind
 sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \
 	</dev/null > /tmp/first 2>&1 &
 first=$!
-wait_for 120 grep -q '@@GUEST holding' /tmp/first
+# The request must reach a guest that is up and using the VF, not one booting.
+wait_check request-irq-guest-up 120 grep -q '@@GUEST holding' /tmp/first
 echo $vf0 > /sys/bus/pci/drivers/vfio-pci/unbind &
 wait $first; st=$?
 check request-irq-stops-vm test "$st" = 1
 check request-irq-says-why grep -q 'asks for the device back' /tmp/first
-check request-irq-vf-back wait_for 10 sh -c "[ \"\$(basename \$(readlink /sys/bus/pci/devices/$vf0/driver))\" = $drv0 ]"
+vf0_back() { same "$(bed_driver $vf0)" "$drv0"; }
+wait_check request-irq-vf-back 10 vf0_back
 check request-irq-no-record no_records
 
 # The same VF to two guests: the second is refused, the first is unharmed.
 sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \
 	</dev/null > /tmp/first 2>&1 &
 first=$!
-wait_for 120 grep -q '@@GUEST holding' /tmp/first
+wait_check in-use-guest-up 120 grep -q '@@GUEST holding' /tmp/first
 expect_status refuse-vf-in-use 2 sluice run --kernel $K --assign $vf0
 said refuse-vf-in-use-says-why "$vf0: already assigned to VM"
 # Unharmed: after the refusal the first guest still beats, its VF's link up.
@@ -122,19 +133,20 @@ check first-still-running kill -0 $first
 # SIGTERM: the VM stops, the VF goes back.
 kill -TERM $first; wait $first; st=$?
 check sigterm-exit-143 test "$st" = 143
-check sigterm-vf-back test "$(bed_driver $vf0)" = "$drv0"
+check_eq sigterm-vf-back "$(bed_driver $vf0)" "$drv0"
 check sigterm-no-record no_records
 
 # SIGKILL leaves the VF on vfio-pci with its record; `sluice release` gives it back.
 sluice run --kernel $K --initrd $I --assign $vf0 --cmdline "console=ttyS0 sluice.test=hold" \
 	</dev/null > /tmp/first 2>&1 &
 first=$!
-wait_for 120 grep -q '@@GUEST holding' /tmp/first
-kill -KILL $first; wait $first
+wait_check sigkill-guest-up 120 grep -q '@@GUEST holding' /tmp/first
+kill -KILL $first; wait $first; st=$?
+check sigkill-exit-137 test "$st" = 137
 check sigkill-left-vfio test "$(bed_driver $vf0)" = vfio-pci
 check sigkill-left-record test -e /run/sluice/devices/$vf0
 expect_status release-after-sigkill 0 sluice release
-check release-vf-back test "$(bed_driver $vf0)" = "$drv0"
+check_eq release-vf-back "$(bed_driver $vf0)" "$drv0"
 check release-no-record no_records
 expect_status release-nothing-left 2 sluice release $vf0
 said release-nothing-left-says-why "$vf0: sluice holds no record of it"

@@ -5,6 +5,7 @@
 # Kicks reach sluice's worker through ioeventfds, not MMIO exits. Bad
 # --disk input exits 2.
 # bed: timeout=400
+# bed: checks=42
 # bed: guest=disk
 
 K=/bed/vmlinuz
@@ -22,6 +23,8 @@ truncate -s 64M /tmp/disk.img
 run --disk /tmp/disk.img --cmdline "$(cmd none)"
 check idle-run-exit0 test "$(rc)" = 0
 idle_mmio=$(stat user_mmio)
+# The baseline of the MMIO-exit checks below: it must be a number, not "".
+check idle-mmio-counted test "${idle_mmio:-x}" -ge 0
 run --disk /tmp/disk.img --cmdline "$(cmd write)"
 grep -aE '@@GUEST|sluice:|virtio' /tmp/out
 check write-run-exit0 test "$(rc)" = 0
@@ -36,19 +39,20 @@ check write-many-requests test "$(val irqs\ )" -gt 50
 check write-kicks-not-mmio-exits test "$(stat user_mmio)" -le $((idle_mmio + 5))
 sha=$(val 'payload sha=')
 mkdir -p /tmp/x
-check write-lands-in-image sh -c "tar -xf /tmp/disk.img -C /tmp/x && [ \"\$(sha256sum /tmp/x/payload | cut -d' ' -f1)\" = '$sha' ]"
+tar -xf /tmp/disk.img -C /tmp/x
+check_eq write-lands-in-image "$(sha256sum /tmp/x/payload | cut -d' ' -f1)" "$sha"
 
 run --disk /tmp/disk.img --cmdline "$(cmd read)"
 grep -a '@@GUEST' /tmp/out
 check read-run-exit0 test "$(rc)" = 0
-check read-back-identical test -n "$sha" -a "$(val 'read sha=')" = "$sha"
+check_eq read-back-identical "$(val 'read sha=')" "$sha"
 
 # Without MSI (pci=nomsi) the driver falls back to INTx and the ISR register.
 run --disk /tmp/disk.img --cmdline "console=ttyS0 panic=-1 pci=nomsi sluice.test=read"
 grep -aE '@@GUEST|virtio' /tmp/out
 check intx-run-exit0 test "$(rc)" = 0
 check intx-guest-uses-intx grep -qE 'IO-APIC.*virtio' /tmp/out
-check intx-read-back-identical test "$(val 'read sha=')" = "$sha"
+check_eq intx-read-back-identical "$(val 'read sha=')" "$sha"
 
 # Read-only: the guest kernel refuses writes itself; vdrive, a hostile
 # userspace driver in the guest, sends one anyway (the device answers IOERR)
@@ -69,7 +73,7 @@ check ro-outside-ram-needs-reset seen '@@GUEST vdrive: range needs-reset status=
 check ro-outside-ram-logged seen 'disk0 (/tmp/disk.img): requestq: buffer or indirect table outside guest RAM'
 check ro-reads-after-reset test "$(grep -c '@@GUEST vdrive: read used status=0' /tmp/out)" = 2
 check ro-kernel-driver-rebinds seen '@@GUEST ro-unchanged-after-rebind'
-check ro-image-unchanged test "$(sha256sum /tmp/disk.img | cut -d' ' -f1)" = "$img_sha"
+check_eq ro-image-unchanged "$(sha256sum /tmp/disk.img | cut -d' ' -f1)" "$img_sha"
 
 # The guest moves BAR4 while the queue is live: the doorbell's ioeventfd
 # moves with it (a kick at the old address does nothing), and 1000 requests
@@ -89,5 +93,9 @@ check bad-disk-missing-names-it grep -q 'disk0 (/tmp/nonexistent.img): cannot op
 expect_status bad-disk-odd-size 2 sluice run --kernel $K --disk /tmp/disk.img --disk /tmp/odd.img
 check bad-disk-odd-size-says-pad grep -q 'disk1 (/tmp/odd.img).*multiple of 512.*truncate -s 1024' /tmp/expect.out
 expect_status bad-disk-directory 2 sluice run --kernel $K --disk /tmp
+said bad-disk-directory-says-so 'disk0 (/tmp): a directory, not a disk image'
+expect_status bad-disk-directory-ro 2 sluice run --kernel $K --disk /tmp,ro
+said bad-disk-directory-ro-says-so 'disk0 (/tmp): a directory, not a disk image'
 expect_status bad-disk-no-path 2 sluice run --kernel $K --disk ,ro
+said bad-disk-no-path-says-why '--disk needs the path of a raw image'
 check bad-disk-left-nothing test ! -e /tmp/nonexistent.img

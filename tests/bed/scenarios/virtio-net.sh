@@ -5,6 +5,7 @@
 # deleted under a running guest is reported once and not spun on. Bad --net
 # input (the same mac= twice included) exits 2 and leaves nothing.
 # bed: timeout=600
+# bed: checks=58
 # bed: guest=net
 
 K=/bed/vmlinuz
@@ -59,9 +60,10 @@ xfer_checks() {
 	check $t-offloads-negotiated test "$(feature 0)$(feature 1)$(feature 7)$(feature 11)$(feature 15)" = 11111
 	check $t-ping seen '@@GUEST ping ok'
 	check $t-up-rc0 seen '@@GUEST up done rc=0'
-	check $t-up-64MiB-intact test "$(sha256sum /tmp/up.bin | cut -d' ' -f1)" = "$(val 'up sha=')"
+	check_eq $t-up-64MiB-bytes "$(wc -c < /tmp/up.bin)" 67108864
+	check_eq $t-up-64MiB-intact "$(sha256sum /tmp/up.bin | cut -d' ' -f1)" "$(val 'up sha=')"
 	check $t-down-rc0 seen '@@GUEST down done rc=0 .*bytes=67108864'
-	check $t-down-64MiB-intact test "$(val 'down sha=')" = "$src_sha"
+	check_eq $t-down-64MiB-intact "$(val 'down sha=')" "$src_sha"
 	check $t-tap-gone-after-exit test ! -e "/sys/class/net/$tap"
 	# 64 MiB is over 46000 segments of 1448 bytes; with TSO both ways (the
 	# guest's, and the TAP's after TUNSETOFFLOAD) it travels in 64 KiB frames.
@@ -81,7 +83,7 @@ net_run "" ",mac=$MAC,vhost=on" xfer
 xfer_checks vhost
 check vhost-named-sluiceN expr "$tap" : 'sluice[0-9]' >/dev/null
 check vhost-kernel-worker grep -q "^vhost-" /tmp/threads
-check vhost-no-sluice-worker sh -c "! grep -q '^sluice-virtio' /tmp/threads"
+check vhost-no-sluice-worker sh -c "test -s /tmp/threads && ! grep -q '^sluice-virtio' /tmp/threads"
 
 # An existing TAP is used and left in place.
 tunctl -t l1tap0 >/dev/null
@@ -95,20 +97,26 @@ tunctl -d l1tap0 >/dev/null
 # SIGKILL: the TAP sluice created still goes (it is not persistent).
 sluice run --kernel $K --initrd $I --net tap:killtap0 </dev/null > /tmp/out 2>&1 &
 pid=$!
-wait_for 30 test -e /sys/class/net/killtap0
-check sigkill-tap-was-there test -e /sys/class/net/killtap0
-kill -KILL $pid; wait $pid
+wait_check sigkill-tap-was-there 30 test -e /sys/class/net/killtap0
+kill -KILL $pid; wait $pid; st=$?
+check sigkill-exit-137 test "$st" = 137
 check sigkill-tap-gone wait_for 10 test ! -e /sys/class/net/killtap0
 
 # The TAP deleted under a running device: one message, NEEDS_RESET, and the
 # worker stops watching it (EPOLLERR/HUP for ever) instead of spinning.
-# worker_ticks PID: utime + stime of PID's sluice-virtio thread.
+# worker_ticks PID: utime + stime of PID's sluice-virtio thread; nothing
+# (and non-zero) when PID has no such thread: not found is not idle.
 worker_ticks() {
 	local t
 	for t in /proc/$1/task/*; do
-		[ "$(cat $t/comm)" = sluice-virtio ] && awk '{ print $14 + $15 }' $t/stat && return
+		[ "$(cat $t/comm 2>/dev/null)" = sluice-virtio ] && awk '{ print $14 + $15 }' $t/stat && return
 	done
-	echo 0
+	return 1
+}
+# worker_idle T0 T1: the worker was found both times and used under 30 ticks between.
+worker_idle() {
+	[ -n "$1" ] && [ -n "$2" ] || { echo "no thread named sluice-virtio in sluice (pid $pid)"; return 1; }
+	[ $(($2 - $1)) -lt 30 ] || { echo "the worker used $(($2 - $1)) ticks in 3 s"; return 1; }
 }
 sluice run --kernel $K --initrd $I --memory 256M --net tap:deltap0 \
 	--cmdline "console=ttyS0 panic=-1 sluice.pings=1 sluice.test=hold" </dev/null > /tmp/out 2>&1 &
@@ -117,14 +125,14 @@ if wait_for 30 test -e /sys/class/net/deltap0; then
 	ip addr add 10.0.5.1/24 dev deltap0
 	ip link set deltap0 up
 fi
-wait_for 300 grep -q '@@GUEST holding' /tmp/out
+wait_check tapdel-guest-up 300 grep -q '@@GUEST holding' /tmp/out
 check tapdel-guest-pinged seen '@@GUEST ping ok'
 ip link delete deltap0
 check tapdel-says-gone wait_for 30 grep -q 'net0 (tap deltap0): the TAP is gone' /tmp/out
 vmm=$(vmm_pid $pid)
 t0=$(worker_ticks $vmm); sleep 3; t1=$(worker_ticks $vmm)
-echo "tapdel: worker $t0 -> $t1 ticks in 3 s"
-check tapdel-worker-idle test $((t1 - t0)) -lt 30
+echo "tapdel: worker ${t0:-not found} -> ${t1:-not found} ticks in 3 s"
+check tapdel-worker-idle worker_idle "$t0" "$t1"
 check tapdel-said-once test "$(grep -c 'the TAP is gone' /tmp/out)" = 1
 check tapdel-still-running kill -0 $pid
 kill -TERM $pid; wait $pid; rc=$?
@@ -134,9 +142,13 @@ check tapdel-sigterm-exit test "$rc" = 143
 expect_status bad-net-not-a-tap 2 sluice run --kernel $K --net tap:lo
 check bad-net-not-a-tap-says-so grep -q 'net0: lo is a network interface but not a TAP' /tmp/expect.out
 expect_status bad-net-multicast-mac 2 sluice run --kernel $K --net tap,mac=01:00:5e:00:00:01
+said bad-net-multicast-mac-says-why "bad mac '01:00:5e:00:00:01': .*not a multicast"
 expect_status bad-net-short-mac 2 sluice run --kernel $K --net tap,mac=52:54:00:12:34
+said bad-net-short-mac-says-why "bad mac '52:54:00:12:34': give six hex octets"
 expect_status bad-net-backend 2 sluice run --kernel $K --net user
+said bad-net-backend-says-why "--net user: the backend is a TAP device"
 expect_status bad-net-option 2 sluice run --kernel $K --net tap,queues=4
+said bad-net-option-says-why "unknown option 'queues=4': use mac=MAC or vhost=on|off"
 expect_status bad-net-same-mac 2 sluice run --kernel $K --net tap,mac=$MAC --net tap,mac=$MAC
 said bad-net-same-mac-says-so "mac $MAC is already net0's"
 mv /dev/vhost-net /dev/vhost-net.hidden

@@ -1,6 +1,7 @@
 # vmm-boot: sluice boots the default guest with one command; power off, reboot
 # and panic end the run with their documented statuses; bad input exits 2.
 # bed: timeout=400
+# bed: checks=49
 # bed: guest=report
 
 K=/bed/vmlinuz
@@ -38,10 +39,9 @@ sluice run --kernel $K --initrd $I --memory 256M --hugepages \
 	--cmdline "console=ttyS0 panic=-1 sluice.test=console" < /tmp/in > /tmp/out 2>&1 &
 pid=$!
 exec 3> /tmp/in
-wait_for 120 grep -q '@@GUEST pci=' /tmp/out
+wait_check boot-hugepages-guest-up 120 grep -q '@@GUEST pci=' /tmp/out
 free=$(meminfo HugePages_Free); rsvd=$(meminfo HugePages_Rsvd)
 echo "hugepages while the guest runs: total $pool free $free rsvd $rsvd"
-check boot-hugepages-guest-up grep -q '@@GUEST pci=' /tmp/out
 check boot-hugepages-used test "${free:-$pool}" -lt "$pool"
 check boot-hugepages-ram-reserved test $((pool - ${free:-$pool} + ${rsvd:-0})) -ge 128
 printf 'bye\n' >&3
@@ -50,7 +50,7 @@ wait $pid; echo $? > /tmp/rc
 kill $dog 2>/dev/null
 exec 3>&-
 check boot-hugepages-exit0 test "$(rc)" = 0
-check boot-hugepages-given-back test "$(meminfo HugePages_Free)" = "$pool"
+check_eq boot-hugepages-given-back "$(meminfo HugePages_Free)" "$pool"
 echo 0 > /proc/sys/vm/nr_hugepages
 
 run --cmdline "console=ttyS0 panic=-1 sluice.test=reboot"
@@ -63,25 +63,26 @@ check panic-visible-on-console seen 'Kernel panic'
 # Console input: the guest reads a line typed into sluice's stdin, and the
 # escape key (Ctrl-A x) ends the run with status 5. Input is sent once the
 # guest is up: its 8250 driver clears the FIFO when it opens the port.
+# console_run NAME INPUT: NAME-guest-up checks the guest was up before INPUT.
 console_run() {
 	rm -f /tmp/in; mkfifo /tmp/in; : > /tmp/out
 	sluice run --kernel $K --initrd $I --cmdline "console=ttyS0 panic=-1 sluice.test=console" \
 		< /tmp/in > /tmp/out 2>&1 &
 	pid=$!
 	exec 3> /tmp/in
-	wait_for 120 grep -q '@@GUEST pci=' /tmp/out
+	wait_check "$1-guest-up" 120 grep -q '@@GUEST pci=' /tmp/out
 	sleep 1
-	printf "$1" >&3
+	printf "$2" >&3
 	( sleep 90; kill -9 $pid 2>/dev/null ) & dog=$!
 	wait $pid; echo $? > /tmp/rc
 	kill $dog 2>/dev/null
 	exec 3>&-
 	[ "$(rc)" = 137 ] && { echo "console_run: sluice hung; its output:"; cat /tmp/out; }
 }
-console_run 'hello sluice\n'
+console_run console-input 'hello sluice\n'
 check console-input-reaches-guest seen '@@GUEST read=hello sluice'
 check console-input-run-exit0 test "$(rc)" = 0
-console_run '\001x'
+console_run escape-key '\001x'
 check escape-key-quits-exit5 test "$(rc)" = 5
 check escape-key-says-so seen 'quit from the console'
 
