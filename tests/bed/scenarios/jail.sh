@@ -7,6 +7,7 @@
 # that cannot be made, a refused device next to an existing TAP) exit 2 with
 # the host unchanged; --no-jail says so.
 # bed: timeout=900
+# bed: checks=55
 # bed: guest=jail
 # bed: tools=iproute2
 
