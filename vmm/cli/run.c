@@ -346,15 +346,66 @@ static int resolve_assign(const struct run_opts *o, char (*bdfs)[16])
 	return 0;
 }
 
-/* Check, then assign, every device; any failure undoes them all. */
-static int assign_all(struct passthrough *pt, const struct run_opts *o, char (*bdfs)[16])
+/*
+ * ---- SR-IOV (--net vf:PF): the lead's phases port these lines. ----
+ * Phase 2 (vf_check_all): next to the other checks, host untouched.
+ * Phase 3 (vf_claim_all): after every check, before the bindings; each
+ * claimed VF joins @bdfs and goes through the --assign path (record, bind
+ * to vfio-pci, ...). Phase 6 (vf_release_all): on every exit path, after
+ * the bindings are given back.
+ */
+static int vf_check_all(const struct run_opts *o)
 {
 	unsigned i;
 	int err;
 
-	if (vfio_check("/sys", BIND_RUNDIR, bdfs, o->nr_assign, pt->vm, o->allow_unsafe_interrupts))
+	if (o->nr_assign + o->nr_vfs > RUN_MAX_ASSIGN) {
+		pr_err("%s: %u --assign and %u --net vf: at most %d devices can be assigned to one VM",
+		       o->name, o->nr_assign, o->nr_vfs, RUN_MAX_ASSIGN);
+		return -E2BIG;
+	}
+	for (i = 0; i < o->nr_vfs; i++)
+		if ((err = sriov_vf_check("/sys", BIND_RUNDIR, &o->vf[i])))
+			return err;
+	return 0;
+}
+
+static void vf_release_all(struct vf_claim *c, unsigned n)
+{
+	while (n--)
+		sriov_vf_release("/sys", BIND_RUNDIR, &c[n]);
+}
+
+static int vf_claim_all(const struct run_opts *o, const char *vm, struct vf_claim *c,
+			char (*bdfs)[16], unsigned *nr)
+{
+	unsigned i;
+	int err;
+
+	for (i = 0; i < o->nr_vfs; i++) {
+		err = sriov_vf_claim("/sys", BIND_RUNDIR, &o->vf[i], vm, &c[i]);
+		if (err) {
+			vf_release_all(c, i);
+			return err == -EINVAL || err == -EBUSY || err == -EOPNOTSUPP || err == -ENODEV ||
+					       err == -ERANGE
+				       ? SLUICE_EXIT_USAGE : SLUICE_EXIT_FAIL;
+		}
+		snprintf(bdfs[(*nr)++], 16, "%s", c[i].bdf);
+	}
+	return 0;
+}
+/* ---- end of SR-IOV ---- */
+
+/* Check, then assign, every device; any failure undoes them all. */
+static int assign_all(struct passthrough *pt, const struct run_opts *o, char (*bdfs)[16],
+		      unsigned nr)
+{
+	unsigned i;
+	int err;
+
+	if (vfio_check("/sys", BIND_RUNDIR, bdfs, nr, pt->vm, o->allow_unsafe_interrupts))
 		return SLUICE_EXIT_USAGE;
-	for (i = 0; i < o->nr_assign; i++) {
+	for (i = 0; i < nr; i++) {
 		err = passthrough_assign(pt, bdfs[i]);
 		if (err) {
 			passthrough_release(pt);
@@ -367,7 +418,9 @@ static int assign_all(struct passthrough *pt, const struct run_opts *o, char (*b
 static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map *kernel,
 			struct file_map *initrd, char (*bdfs)[16], int sfd, struct virtio_devs *pv)
 {
+	struct vf_claim claims[RUN_MAX_NETS] = { { 0 } };	/* SR-IOV */
 	struct passthrough pt;
+	unsigned nr = o->nr_assign;
 	int err, status;
 
 	err = load_guest(vm, o, kernel, initrd);
@@ -379,11 +432,14 @@ static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map
 	if (virtio_devs_attach(pv, vm))
 		return SLUICE_EXIT_FAIL;
 	passthrough_init(&pt, vm);
-	status = assign_all(&pt, o, bdfs);
+	status = vf_claim_all(o, vm->name, claims, bdfs, &nr);	/* SR-IOV */
+	if (!status)
+		status = assign_all(&pt, o, bdfs, nr);
 	if (!status) {
 		status = run_vm(vm, sfd, o->stats);
 		passthrough_release(&pt);
 	}
+	vf_release_all(claims, o->nr_vfs);	/* SR-IOV: after the bindings */
 	virtio_devs_detach(pv);
 	return status;
 }
@@ -391,7 +447,7 @@ static int boot_and_run(struct vm *vm, const struct run_opts *o, struct file_map
 int cmd_run(int argc, char **argv)
 {
 	struct file_map kernel = { 0 }, initrd = { 0 };
-	char bdfs[RUN_MAX_ASSIGN][16];
+	char bdfs[RUN_MAX_ASSIGN + RUN_MAX_NETS][16];
 	struct run_opts o;
 	struct vm vm;
 	struct vm_config cfg;
@@ -415,7 +471,7 @@ int cmd_run(int argc, char **argv)
 	if (kvm_fd < 0)
 		goto out_unmap;
 	/* Disk images, TAPs, /dev/vhost-net: opened before the VM, as the kernel and initrd. */
-	if (check_host(&o, kvm_fd) || virtio_devs_open(&pv, &o)) {
+	if (check_host(&o, kvm_fd) || vf_check_all(&o) || virtio_devs_open(&pv, &o)) {
 		close(kvm_fd);
 		goto out_unmap;
 	}

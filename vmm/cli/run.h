@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sriov/sriov.h"
+
 #define RUN_MAX_DISKS	8
 #define RUN_MAX_NETS	8
 
@@ -42,6 +44,8 @@ struct run_opts {
 	unsigned nr_disks;
 	struct run_net net[RUN_MAX_NETS];	/* net0, net1, ... */
 	unsigned nr_nets;
+	struct vf_request vf[RUN_MAX_NETS];	/* --net vf:PF,...: a VF of PF, assigned */
+	unsigned nr_vfs;
 };
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
@@ -50,7 +54,8 @@ struct run_opts {
 
 /*
  * --disk and --net (vmm/run_virtio_opts.c, pure): add one to @o. 0, or
- * -EINVAL with a message on stderr.
+ * -EINVAL with a message on stderr. --net vf:PF[,mac=MAC][,vlan=N]
+ * [,spoofchk=on|off][,trust=on|off][,rate=MBPS] goes to o->vf[].
  */
 int run_opt_disk(struct run_opts *o, const char *arg);
 int run_opt_net(struct run_opts *o, const char *arg);
