@@ -317,7 +317,7 @@ static int claim_locked(const char *sysfs, const char *rundir, struct sriov_nl *
 			struct vf_claim *c)
 {
 	struct sriov_vf_record r;
-	struct sriov_vf_set unused[5];
+	struct sriov_vf_set set[5];
 	unsigned applied = 0, n;
 	bool wrote_pf;
 	int err;
@@ -326,7 +326,7 @@ static int claim_locked(const char *sysfs, const char *rundir, struct sriov_nl *
 	if (!err)
 		err = vf_take(sysfs, rundir, nl, pf, vm_name, &r);
 	if (!err) {
-		r.changed = wanted(req, &r, req->mac, unused, &n);
+		r.changed = wanted(req, &r, req->mac, set, &n);	/* what the record must undo */
 		if ((err = sriov_vf_record_write(rundir, &r)))
 			pr_err("%s: cannot write its record under %s: %s", r.vf, rundir, strerror(-err));
 	}

@@ -152,8 +152,8 @@ int sriov_vf_claim(const char *sysfs, const char *rundir, const struct vf_reques
 /* Phase 6, every exit path: the VF's settings, then the PF link and VF count when no other
  * sluice holds a VF of that PF (the last one out restores them). Removes the records. */
 void sriov_vf_release(const char *sysfs, const char *rundir, struct vf_claim *c);
-/* `sluice release`: give back what dead sluices left (records whose pid is gone). 0 or -errno;
- * @n_released counts the VFs given back. */
+/* `sluice release`: give back what dead sluices left (records whose pid is gone): each VF's
+ * settings, then its PF's link and VF count. How many VFs were given back, or -errno. */
 int sriov_release_stale(const char *sysfs, const char *rundir);
 
 #endif
