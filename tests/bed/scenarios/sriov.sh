@@ -5,8 +5,9 @@
 # count, each VF's MAC/spoofchk/trust and the PF link are what they were. A run on a
 # PF without VFs creates them; SIGKILL, then `sluice release` gives back the binding,
 # the VF's settings, the PF link and the VF count. Every bad input exits 2 and leaves
-# the host as it was. Guests boot twice (two at once, then one), to keep it short.
-# bed: timeout=900
+# the host as it was. Guests boot twice (two at once, then one), to keep it short; the
+# timeout allows for a loaded machine (about 1100 s at load 13 on 2 cores).
+# bed: timeout=1200
 # bed: guest=vf
 # bed: tools=iproute2
 
