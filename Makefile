@@ -12,7 +12,7 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 
-PKGS      := libpci libseccomp
+PKGS      := libpci libseccomp libmnl jansson
 CPPFLAGS  += -I. -D_GNU_SOURCE -DSLUICE_VERSION='"$(VERSION)"'
 CFLAGS    += $(OPT) $(WARN) $(SANITIZE) -MMD -MP
 LDFLAGS   += $(SANITIZE)

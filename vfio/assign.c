@@ -16,6 +16,7 @@
 
 #include "iommu/group.h"
 #include "irqremap/irqremap.h"
+#include "vfio/hostpci.h"
 #include "vfio/vfio.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -31,83 +32,37 @@ void passthrough_init(struct passthrough *pt, const char *vm_name)
 
 static int resolve_ifname(const char *sysfs, const char *spec, char bdf[16])
 {
-	char path[PATH_MAX], link[PATH_MAX], err[IOMMU_ERR_LEN];
-	const char *base;
-	ssize_t n;
+	char why[HOSTPCI_WHY_LEN];
+	int err = hostpci_from_netdev(sysfs, spec, bdf, why, sizeof(why));
 
-	if (strlen(spec) >= IFNAMSIZ || strchr(spec, '/') || !*spec) {
-		pr_err("'%s' is neither a PCI address (like 0000:01:10.0) nor a network interface name", spec);
-		return -EINVAL;
-	}
-	snprintf(path, sizeof(path), "%s/class/net/%s", sysfs, spec);
-	if (access(path, F_OK) < 0) {
-		pr_err("no network interface '%s' and it is not a PCI address (like 0000:01:10.0): see 'ip link' or 'sluice devices'",
-		       spec);
-		return -ENODEV;
-	}
-	snprintf(path, sizeof(path), "%s/class/net/%s/device", sysfs, spec);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0) {
-		pr_err("%s is a virtual interface, not a PCI device: assign its physical port or a VF", spec);
-		return -ENODEV;
-	}
-	link[n] = '\0';
-	base = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
-	if (iommu_bdf_parse(base, bdf, err, sizeof(err))) {
-		pr_err("%s sits on %s, which is not a PCI device", spec, base);
-		return -ENODEV;
-	}
-	return 0;
+	if (err)
+		pr_err("%s", why);
+	return err;
 }
 
 int vfio_resolve(const char *sysfs, const char *spec, char bdf[16])
 {
-	char err[IOMMU_ERR_LEN], path[PATH_MAX];
+	char why[HOSTPCI_WHY_LEN];
 
 	if (!strchr(spec, ':'))
 		return resolve_ifname(sysfs, spec, bdf);
-	if (iommu_bdf_parse(spec, bdf, err, sizeof(err))) {
-		pr_err("%s", err);
+	if (hostpci_bdf_parse(spec, bdf, why, sizeof(why))) {
+		pr_err("%s", why);
 		return -EINVAL;
 	}
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs, bdf);
-	if (access(path, F_OK) < 0) {
+	if (!hostpci_exists(sysfs, bdf)) {
 		pr_err("no PCI device %s: see 'sluice devices'", bdf);
 		return -ENOENT;
 	}
 	return 0;
 }
 
-/* Header type 0 (an endpoint) from sysfs config: bridges cannot be assigned. */
-static int check_endpoint(const char *sysfs, const char *bdf)
-{
-	char path[PATH_MAX];
-	uint8_t hdr = 0xff;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/config", sysfs, bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, &hdr, 1, PCI_HEADER_TYPE) != 1) {
-		if (fd >= 0)
-			close(fd);
-		pr_err("%s: cannot read its config space: %s", bdf, strerror(errno));
-		return -EIO;
-	}
-	close(fd);
-	if ((hdr & 0x7f) != PCI_HEADER_TYPE_NORMAL) {
-		pr_err("%s is a bridge (header type %u): assign the devices behind it instead", bdf,
-		       hdr & 0x7f);
-		return -EINVAL;
-	}
-	return 0;
-}
-
+/* Endpoint, group viable for this set, no holder: the check `sluice devices` shows too. */
 static int check_one(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
 		     unsigned i)
 {
 	const char *list[VFIO_MAX_DEVS];
-	char err[IOMMU_ERR_LEN];
-	struct bind_record r;
+	char why[HOSTPCI_WHY_LEN];
 	unsigned j;
 	int group, rc;
 
@@ -116,29 +71,12 @@ static int check_one(const char *sysfs, const char *rundir, char (*bdfs)[16], un
 			pr_err("%s is assigned twice: give each device once", bdfs[i]);
 			return -EINVAL;
 		}
-	if ((rc = check_endpoint(sysfs, bdfs[i])))
-		return rc;
-	rc = iommu_group_of(sysfs, bdfs[i], &group, err, sizeof(err));
-	for (j = 0; !rc && j < n; j++)
+	for (j = 0; j < n; j++)
 		list[j] = bdfs[j];
-	if (!rc)
-		rc = iommu_group_check(sysfs, group, list, n, err, sizeof(err));
-	if (rc) {
-		pr_err("%s", err);
-		return rc;
-	}
-	rc = bind_record_read(rundir, bdfs[i], &r);
-	if (rc == -ENOENT)
-		return 0;
-	if (!rc && bind_pid_alive(r.pid)) {
-		pr_err("%s: already assigned to VM '%s' (sluice pid %d): stop that VM first, or pick another device",
-		       bdfs[i], r.vm, (int)r.pid);
-		return -EBUSY;
-	}
-	if (!rc)
-		pr_err("%s: a sluice that died (pid %d, VM '%s') left it bound to vfio-pci: run 'sluice release %s' first",
-		       bdfs[i], (int)r.pid, r.vm, bdfs[i]);
-	return rc ? rc : -ESTALE;
+	rc = hostpci_check_assignable(sysfs, rundir, bdfs[i], list, n, &group, why, sizeof(why));
+	if (rc)
+		pr_err("%s", why);
+	return rc;
 }
 
 int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
@@ -154,9 +92,14 @@ int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned
 	for (i = 0; i < n; i++)
 		if ((err = check_one(sysfs, rundir, bdfs, n, i)))
 			return err;
-	if (n && (err = irq_host_require("/", allow_unsafe)))
-		return err;
-	return n ? iommu_memlock_check(mem_size, false) : 0;
+	return n ? vfio_check_host(mem_size, allow_unsafe) : 0;
+}
+
+int vfio_check_host(uint64_t mem_size, bool allow_unsafe)
+{
+	int err = irq_host_require("/", allow_unsafe);
+
+	return err ? err : iommu_memlock_check(mem_size, false);
 }
 
 /* /dev/vfio/N appears once vfio-pci has bound the device (devtmpfs or udev). */

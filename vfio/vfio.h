@@ -107,6 +107,8 @@ int vfio_resolve(const char *sysfs, const char *spec, char bdf[16]);
  */
 int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
 	       uint64_t mem_size, bool allow_unsafe);
+/* Its host half alone, for devices not known yet (a VF picked in phase 3): IR and memlock. */
+int vfio_check_host(uint64_t mem_size, bool allow_unsafe);
 
 /*
  * Passthrough is split by privilege. The monitor (root) takes the host side:

@@ -150,16 +150,61 @@ static int check_images(struct machine *m)
 	return boot_check_fit(c->memory, m->kernel.p, m->kernel.len, m->initrd.len, c->cmdline, &x);
 }
 
+/* --assign devices in full; for --net vf: what can be known before a VF is picked. */
 static int check_assign(struct machine *m)
 {
 	const struct machine_config *c = m->cfg;
 	unsigned i;
+	int err;
 
+	if (c->nr_assign + c->nr_vfs > MACHINE_MAX_ASSIGN) {
+		pr_err("%s: %u --assign and %u --net vf: at most %d devices can be assigned to one VM",
+		       c->name, c->nr_assign, c->nr_vfs, MACHINE_MAX_ASSIGN);
+		return -E2BIG;
+	}
 	for (i = 0; i < c->nr_assign; i++)
 		if (vfio_resolve("/sys", c->assign[i], m->bdf[i]))
 			return -EINVAL;
-	return vfio_check("/sys", BIND_RUNDIR, m->bdf, c->nr_assign, c->memory,
-			  c->allow_unsafe_interrupts);
+	for (i = 0; i < c->nr_vfs; i++)
+		if ((err = sriov_vf_check("/sys", BIND_RUNDIR, &c->vf[i])))
+			return err;
+	err = vfio_check("/sys", BIND_RUNDIR, m->bdf, c->nr_assign, c->memory,
+			 c->allow_unsafe_interrupts);
+	if (!err && c->nr_vfs && !c->nr_assign)
+		err = vfio_check_host(c->memory, c->allow_unsafe_interrupts);
+	return err;
+}
+
+static void set_bdf(char dst[16], const char *src)
+{
+	size_t n = strnlen(src, 15);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Phase 3, first: pick and set up each --net vf: VF (sriov/, recorded before
+ * each change); then the checks only a picked VF allows (its group, its
+ * holder), over the whole set. A refusal gives the VFs back: exit 2.
+ */
+static int claim_vfs(struct machine *m)
+{
+	const struct machine_config *c = m->cfg;
+	int err;
+
+	for (; m->nr_claimed < c->nr_vfs; m->nr_claimed++) {
+		err = sriov_vf_claim("/sys", BIND_RUNDIR, &c->vf[m->nr_claimed], c->name,
+				     &m->vf[m->nr_claimed]);
+		if (err)
+			return err == -EINVAL || err == -EBUSY || err == -EOPNOTSUPP || err == -ENODEV ||
+			       err == -ERANGE ? MACHINE_EXIT_USAGE : MACHINE_EXIT_FAIL;
+		set_bdf(m->bdf[c->nr_assign + m->nr_claimed], m->vf[m->nr_claimed].bdf);
+	}
+	if (c->nr_vfs && vfio_check("/sys", BIND_RUNDIR, m->bdf, c->nr_assign + c->nr_vfs, c->memory,
+				    c->allow_unsafe_interrupts))
+		return MACHINE_EXIT_USAGE;
+	return 0;
 }
 
 int machine_check(struct machine *m, const struct machine_config *cfg)
@@ -198,7 +243,9 @@ int machine_take(struct machine *m)
 	unsigned i;
 	int err;
 
-	for (i = 0; i < c->nr_assign; i++) {
+	if ((err = claim_vfs(m)))
+		return err;
+	for (i = 0; i < c->nr_assign + c->nr_vfs; i++) {
 		err = passthrough_open(&m->pt, m->bdf[i]);
 		if (err)
 			return err == -EBUSY || err == -ESTALE ? MACHINE_EXIT_USAGE : MACHINE_EXIT_FAIL;
@@ -314,6 +361,8 @@ void machine_give_back(struct machine *m)
 		virtio_devs_close(&m->pv);
 	m->pv_open = false;
 	passthrough_give_back(&m->pt);
+	while (m->nr_claimed)	/* after the bindings: the VF is off vfio-pci first */
+		sriov_vf_release("/sys", BIND_RUNDIR, &m->vf[--m->nr_claimed]);
 	if (m->kvm_fd >= 0)
 		close(m->kvm_fd);
 	m->kvm_fd = -1;

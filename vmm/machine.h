@@ -8,7 +8,8 @@
  *                        memlock, the jail): the host is untouched, so a refusal
  *                        changes nothing;
  *   machine_take()       3-4. the host changes, each recorded under /run/sluice
- *                        before it is made (driver bindings, TAPs), then every
+ *                        before it is made (VFs and their settings, driver
+ *                        bindings, TAPs), then every
  *                        fd the VM needs (VFIO container, groups, devices);
  *   machine_spawn()      5. fork the VMM: it keeps exactly those fds, builds the
  *                        VM from them, enters its jail and runs the guest;
@@ -28,10 +29,12 @@
 #include <sys/types.h>
 
 #include "sandbox/jail.h"
+#include "sriov/sriov.h"
 #include "vfio/vfio.h"
 #include "vmm/virtio/virtio_devs.h"
 
-#define MACHINE_MAX_ASSIGN VFIO_MAX_DEVS
+#define MACHINE_MAX_ASSIGN VFIO_MAX_DEVS	/* --assign and --net vf: together */
+#define MACHINE_MAX_VFS 8
 
 /* How a run ends, as the exit status of `sluice run` (and of the VMM process). */
 enum machine_exit {
@@ -69,6 +72,8 @@ struct machine_config {
 	bool stats;				/* print KVM's exit counters at the end */
 	const char *assign[MACHINE_MAX_ASSIGN];	/* BDF or interface, as typed */
 	unsigned nr_assign;
+	struct vf_request vf[MACHINE_MAX_VFS];	/* --net vf:PF,...: a VF of PF, assigned */
+	unsigned nr_vfs;
 	bool allow_unsafe_interrupts;
 	struct virtio_devs_config dev;
 	struct jail_config jail;
@@ -83,7 +88,9 @@ struct machine_image {
 struct machine {
 	const struct machine_config *cfg;
 	struct machine_image kernel, initrd;	/* mapped read-only; the VMM copies them into RAM */
-	char bdf[MACHINE_MAX_ASSIGN][16];	/* resolved --assign */
+	char bdf[MACHINE_MAX_ASSIGN][16];	/* resolved --assign, then the claimed VFs */
+	struct vf_claim vf[MACHINE_MAX_VFS];	/* phase 3: VFs picked and set up */
+	unsigned nr_claimed;
 	int kvm_fd;
 	int sig_fd;				/* monitor: INT, TERM, HUP, CHLD */
 	struct virtio_devs pv;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "iommu/group.h"
+#include "sriov/sriov.h"
 #include "vfio/bind.h"
 #include "vmm/cli/cli.h"
 #include "vmm/cli/commands.h"
@@ -17,7 +18,9 @@ static const char release_usage[] =
 	"\n"
 	"Give back devices that a sluice killed with SIGKILL (or a crash) left bound\n"
 	"to vfio-pci: each goes back to the driver and driver_override it had, as\n"
-	"recorded under " BIND_RUNDIR "/devices. Without BDF, every such device.\n"
+	"recorded under " BIND_RUNDIR "/devices. Without BDF, every such device, and\n"
+	"the SR-IOV settings of 'run --net vf:' (each VF's settings, then its PF's\n"
+	"link and VF count), recorded under " BIND_RUNDIR "/sriov.\n"
 	"A device whose sluice still runs is left alone.\n";
 
 /* 0 released, 1 nothing to do (live holder), <0 error. */
@@ -50,11 +53,7 @@ static int release_all(void)
 	int n = 0, err = 0, rc;
 	DIR *d = opendir(BIND_RUNDIR "/devices");
 
-	if (!d) {
-		printf("nothing to release\n");
-		return SLUICE_EXIT_OK;
-	}
-	while ((e = readdir(d))) {
+	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		rc = release_one(e->d_name);
@@ -62,7 +61,14 @@ static int release_all(void)
 			err = rc;
 		n += !rc;
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
+	/* After the bindings: a VF goes back to its driver before its PF's VF count changes. */
+	rc = sriov_release_stale("/sys", BIND_RUNDIR);
+	if (rc < 0)
+		err = rc;
+	else
+		n += rc;
 	if (!n && !err)
 		printf("nothing to release\n");
 	return err ? SLUICE_EXIT_FAIL : SLUICE_EXIT_OK;

@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "run", "boot a Linux guest, optionally with host PCI devices", cmd_run },
 	{ "devices", "list PCI devices and whether each can be assigned", cmd_devices },
 	{ "release", "give back devices a killed sluice left bound to vfio-pci", cmd_release },
+	{ "vf", "list, create, destroy and set SR-IOV virtual functions", cmd_vf },
 	{ "help", "show this help", cmd_help },
 	{ "version", "print sluice's version", cmd_version },
 };

@@ -10,6 +10,7 @@
 #include "vmm/machine.h"
 
 _Static_assert(RUN_MAX_ASSIGN == MACHINE_MAX_ASSIGN, "--assign takes what a machine holds");
+_Static_assert(RUN_MAX_NETS == MACHINE_MAX_VFS, "--net vf: takes what a machine holds");
 
 /* The console's escape key (Ctrl-A x), as the machine's input filter. */
 static enum machine_key escape_key(void *opaque, uint8_t in, uint8_t *out)
@@ -44,6 +45,8 @@ static void config_from_opts(struct machine_config *c, const struct run_opts *o,
 	};
 	for (i = 0; i < o->nr_assign; i++)
 		c->assign[i] = o->assign[i];
+	memcpy(c->vf, o->vf, sizeof(o->vf));
+	c->nr_vfs = o->nr_vfs;
 	memcpy(c->dev.disk, o->disk, sizeof(o->disk));
 	c->dev.nr_disks = o->nr_disks;
 	memcpy(c->dev.net, o->net, sizeof(o->net));

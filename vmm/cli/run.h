@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sriov/sriov.h"
 #include "vmm/virtio/virtio_devs.h"
 
 #define RUN_MAX_DISKS	VIRTIO_DEVS_MAX_DISKS
@@ -30,6 +31,8 @@ struct run_opts {
 	unsigned nr_nets;
 	const char *jail_user;		/* --jail-user USER; NULL: the default */
 	bool no_jail;			/* --no-jail */
+	struct vf_request vf[RUN_MAX_NETS];	/* --net vf:PF,...: a VF of PF, assigned */
+	unsigned nr_vfs;
 };
 
 #define RUN_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
@@ -38,7 +41,8 @@ struct run_opts {
 
 /*
  * --disk and --net (vmm/run_virtio_opts.c, pure): add one to @o. 0, or
- * -EINVAL with a message on stderr.
+ * -EINVAL with a message on stderr. --net vf:PF[,mac=MAC][,vlan=N]
+ * [,spoofchk=on|off][,trust=on|off][,rate=MBPS] goes to o->vf[].
  */
 int run_opt_disk(struct run_opts *o, const char *arg);
 int run_opt_net(struct run_opts *o, const char *arg);

@@ -11,6 +11,7 @@ n=0
 while [ $n -lt 100 ] && ! ls /sys/class/net | grep -qv '^lo$'; do usleep 100000; n=$((n + 1)); done
 for i in $(ls /sys/class/net | grep -v '^lo$'); do
 	echo "@@GUEST nic $i driver=$(basename "$(readlink /sys/class/net/$i/device/driver)")"
+	echo "@@GUEST mac $i $(cat /sys/class/net/$i/address)"
 	ip link set "$i" up
 	n=0
 	while [ $n -lt 100 ] && [ "$(cat /sys/class/net/$i/carrier 2>/dev/null)" != 1 ]; do usleep 100000; n=$((n + 1)); done
