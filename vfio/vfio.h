@@ -110,6 +110,14 @@ int passthrough_assign(struct passthrough *pt, const char *bdf);
 void passthrough_release(struct passthrough *pt);
 
 /* vfio/device.c */
+/*
+ * Pure: fill @r (index, flags, size, offset, mmappable areas) from the
+ * VFIO_DEVICE_GET_REGION_INFO answer in @info, @len bytes (argsz, if
+ * smaller, bounds the capability chain). Areas: the sparse-mmap ones that
+ * lie wholly in the region, or the whole region when it is mmappable with
+ * no sparse capability. 0, or -EINVAL when @len cannot hold the struct.
+ */
+int vfio_region_parse_info(struct vfio_region *r, const void *info, size_t len);
 int vfio_dev_open(struct vfio_dev *d);
 void vfio_dev_close(struct vfio_dev *d);
 int vfio_dev_reset(struct vfio_dev *d);

@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 2:
 		case 3:
-			bar_access(v, o[0] / 5 % (PCI_STD_NUM_BARS + 1), off * 8, n, val, o[0] % 5 == 2);
+			bar_access(v, o[0] / 5 % (PCI_STD_NUM_BARS + 1), off * 4, n, val, o[0] % 5 == 2);
 			break;
 		default:
 			host_interrupt(v, &vm, o[1]);

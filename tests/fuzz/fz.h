@@ -114,7 +114,8 @@ static inline void fz_vm_exit(struct vm *vm)
 
 /*
  * The property behind every MSI path: a message that reaches KVM's routing
- * table (route_set_msi) targets this guest's own local APICs.
+ * table (route_set_msi) targets this guest's own local APICs. FZ_DEBUG=1 in
+ * the environment prints the routed ones (does a seed reach routing?).
  */
 static inline void fz_check_routes(struct vm *vm)
 {
@@ -123,6 +124,8 @@ static inline void fz_check_routes(struct vm *vm)
 	for (i = 0; i < vm->routes.nr_pool; i++) {
 		const struct route_msi *s = &vm->routes.pool[i];
 
+		if (s->routed && getenv("FZ_DEBUG"))
+			printf("routed gsi %u %#x data %#x\n", i, s->msg.addr_lo, s->msg.data);
 		if (s->routed)
 			fz_assert(msi_check(&s->msg, vm->topo_cpus) == MSI_OK,
 				  "GSI %u routed to %#x:%#x data %#x (%s)", ROUTE_GSI_FIRST_MSI + i,
