@@ -25,11 +25,13 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(BUILD)/obj/vmm/cli/main.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 TOOLS_SRC := $(wildcard tests/tools/*.c)
 TOOLS_BIN := $(TOOLS_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 SETUP     := $(BUILD)/.setup-done
 
-.PHONY: all unit unit-bins asan ubsan test demo bed bench clean setup
+.PHONY: all unit unit-bins asan ubsan fuzz fuzz-bins test demo bed bench clean setup
 all: $(BUILD)/sluice $(TOOLS_BIN)
 
 # Every target that needs packages runs the (idempotent, stamped) setup first.
@@ -66,6 +68,12 @@ $(BUILD)/host/acpi-dump: tests/acpi/acpi-dump.c $(BUILD)/libsluice.a | $(SETUP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) $(LDLIBS)
 
+# libFuzzer harnesses (tests/fuzz): built only by the clang build below (FUZZ_VARS).
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fz.h $(BUILD)/libsluice.a | $(SETUP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libsluice.a $(LDFLAGS) \
+		$$(pkg-config --libs $(PKGS)) $(LDLIBS)
+
 unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)
 unit-bins: $(UNIT_BIN)
@@ -78,11 +86,25 @@ ubsan:
 	$(MAKE) BUILD=$(BUILD)/ubsan OPT="-O1 -g" \
 		SANITIZE="-fsanitize=undefined -fno-sanitize-recover=all" unit
 
-# Unit tests (under ASan+UBSan), CLI golden files, then every test-bed scenario;
-# ends with "N passed, N failed".
+# Fuzzing: the library rebuilt by clang with libFuzzer's coverage, ASan and UBSan in its
+# own BUILD dir; `make fuzz` runs every target FUZZ_SECONDS (corpus kept in
+# build/fuzz/corpus, crashes in build/fuzz/artifacts); `make test` runs a short,
+# deterministic pass of each (scripts/run-fuzz --short).
+FUZZ_SECONDS ?= 60
+FUZZ_VARS := BUILD=$(BUILD)/fuzz CC=clang-14 \
+	OPT="-O1 -g -fno-omit-frame-pointer -Wno-gnu-variable-sized-type-not-at-end" \
+	SANITIZE="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+fuzz-bins: $(FUZZ_BIN)
+fuzz:
+	@$(MAKE) --no-print-directory $(FUZZ_VARS) fuzz-bins
+	@scripts/run-fuzz --seconds $(FUZZ_SECONDS) $(BUILD)/fuzz
+
+# Unit tests (under ASan+UBSan), CLI golden files, the ACPI tables under ACPICA, the
+# short fuzzing pass, then every test-bed scenario; ends with "N passed, N failed".
 test: all $(BUILD)/host/acpi-dump
 	@$(MAKE) --no-print-directory $(ASAN_VARS) unit-bins
-	@UNIT_DIR=$(BUILD)/asan/unit scripts/run-tests
+	@$(MAKE) --no-print-directory $(FUZZ_VARS) fuzz-bins
+	@UNIT_DIR=$(BUILD)/asan/unit FUZZ_BUILD=$(BUILD)/fuzz scripts/run-tests
 
 bed: all
 	@scripts/testbed $(SCENARIO)
@@ -95,7 +117,7 @@ demo: all
 	@scripts/demo
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/asan $(BUILD)/ubsan \
+	rm -rf $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/asan $(BUILD)/ubsan $(BUILD)/fuzz \
 		$(BUILD)/host $(BUILD)/sluice $(BUILD)/libsluice.a
 
--include $(shell find $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/host -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/host $(BUILD)/fuzzers -name '*.d' 2>/dev/null)

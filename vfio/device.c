@@ -9,54 +9,78 @@
 #include "vfio/vfio.h"
 #include "vmm/log.h"
 
-/* Walk a region info's capability chain for @id (VFIO uapi, struct vfio_info_cap_header). */
-static const struct vfio_info_cap_header *region_cap(const struct vfio_region_info *ri,
-						     uint16_t id)
+/*
+ * Find capability @id in a region info's chain (uapi vfio.h, struct
+ * vfio_info_cap_header): its offset, or 0. The chain comes from the kernel,
+ * but nothing here trusts it: headers are copied out (no alignment assumed),
+ * each must lie wholly in the @len bytes, and offsets only go forward.
+ */
+static uint32_t region_cap(const uint8_t *buf, size_t len, uint32_t off, uint16_t id)
 {
-	uint32_t off = ri->cap_offset, hops = 0;
+	struct vfio_info_cap_header h;
 
-	if (!(ri->flags & VFIO_REGION_INFO_FLAG_CAPS))
-		return NULL;
-	while (off >= sizeof(*ri) && off + sizeof(struct vfio_info_cap_header) <= ri->argsz &&
-	       hops++ < 64) {
-		const struct vfio_info_cap_header *h = (const void *)((const uint8_t *)ri + off);
-
-		if (h->id == id)
-			return h;
-		if (h->next <= off)	/* chains only go forward: no loops */
+	while (off >= sizeof(struct vfio_region_info) && off <= len && len - off >= sizeof(h)) {
+		memcpy(&h, buf + off, sizeof(h));
+		if (h.id == id)
+			return off;
+		if (h.next <= off)	/* chains only go forward: no loops */
 			break;
-		off = h->next;
+		off = h.next;
 	}
-	return NULL;
+	return 0;
 }
 
-/* Which parts of a region may be mmapped: the sparse areas, or all of it. */
-static void region_areas(struct vfio_region *r, const struct vfio_region_info *ri)
+/* The sparse-mmap areas at @off: those wholly inside the region, at most VFIO_MAX_AREAS. */
+static void sparse_areas(struct vfio_region *r, const uint8_t *buf, size_t len, uint32_t off)
 {
-	const struct vfio_region_info_cap_sparse_mmap *sp;
-	const struct vfio_info_cap_header *h;
-	unsigned i;
+	struct vfio_region_info_cap_sparse_mmap sp;
+	struct vfio_region_sparse_mmap_area a;
+	size_t at = (size_t)off + sizeof(sp);
+	uint32_t i;
 
+	if (len - off < sizeof(sp))
+		return;		/* the header fits, its area count does not: no areas */
+	memcpy(&sp, buf + off, sizeof(sp));
+	for (i = 0; i < sp.nr_areas && r->nr_areas < VFIO_MAX_AREAS && len - at >= sizeof(a);
+	     i++, at += sizeof(a)) {
+		memcpy(&a, buf + at, sizeof(a));
+		/* region_mmap maps each at map + offset with MAP_FIXED: no wrap-around. */
+		if (!a.size || a.offset > r->size || a.size > r->size - a.offset)
+			continue;
+		r->area[r->nr_areas].off = a.offset;
+		r->area[r->nr_areas].size = a.size;
+		r->nr_areas++;
+	}
+}
+
+int vfio_region_parse_info(struct vfio_region *r, const void *info, size_t len)
+{
+	const uint8_t *buf = info;
+	struct vfio_region_info ri;
+	uint32_t cap;
+
+	if (len < sizeof(ri))
+		return -EINVAL;
+	memcpy(&ri, buf, sizeof(ri));
+	if (ri.argsz < len)
+		len = ri.argsz;		/* what the kernel filled */
+	r->index = ri.index;
+	r->flags = ri.flags;
+	r->size = ri.size;
+	r->offset = ri.offset;
 	r->nr_areas = 0;
 	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP))
-		return;
-	h = region_cap(ri, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
-	if (!h) {
+		return 0;
+	cap = ri.flags & VFIO_REGION_INFO_FLAG_CAPS ?
+	      region_cap(buf, len, ri.cap_offset, VFIO_REGION_INFO_CAP_SPARSE_MMAP) : 0;
+	if (cap) {
+		sparse_areas(r, buf, len, cap);
+	} else {
 		r->area[0].off = 0;
 		r->area[0].size = r->size;
 		r->nr_areas = 1;
-		return;
 	}
-	sp = (const void *)h;
-	for (i = 0; i < sp->nr_areas && r->nr_areas < VFIO_MAX_AREAS; i++) {
-		if ((const uint8_t *)&sp->areas[i + 1] > (const uint8_t *)ri + ri->argsz)
-			break;
-		if (!sp->areas[i].size || sp->areas[i].offset + sp->areas[i].size > r->size)
-			continue;
-		r->area[r->nr_areas].off = sp->areas[i].offset;
-		r->area[r->nr_areas].size = sp->areas[i].size;
-		r->nr_areas++;
-	}
+	return 0;
 }
 
 static int region_info(struct vfio_dev *d, unsigned index)
@@ -81,13 +105,10 @@ static int region_info(struct vfio_dev *d, unsigned index)
 		argsz = ri->argsz;	/* capabilities did not fit: ask again */
 		free(ri);
 	}
-	if (!err) {
+	if (!err)
+		err = vfio_region_parse_info(r, ri, argsz);
+	if (!err)
 		r->index = index;
-		r->flags = ri->flags;
-		r->size = ri->size;
-		r->offset = ri->offset;
-		region_areas(r, ri);
-	}
 	free(ri);
 	return err;
 }

@@ -132,6 +132,14 @@ int passthrough_attach(struct passthrough *pt, struct vm *vm);
 void passthrough_detach(struct passthrough *pt);
 
 /* vfio/device.c: open() (the monitor: fd, info), setup() (the VMM: regions and their mmaps) */
+/*
+ * Pure: fill @r (index, flags, size, offset, mmappable areas) from the
+ * VFIO_DEVICE_GET_REGION_INFO answer in @info, @len bytes (argsz, if
+ * smaller, bounds the capability chain). Areas: the sparse-mmap ones that
+ * lie wholly in the region, or the whole region when it is mmappable with
+ * no sparse capability. 0, or -EINVAL when @len cannot hold the struct.
+ */
+int vfio_region_parse_info(struct vfio_region *r, const void *info, size_t len);
 int vfio_dev_open(struct vfio_dev *d);
 int vfio_dev_setup(struct vfio_dev *d);
 void vfio_dev_unmap(struct vfio_dev *d);

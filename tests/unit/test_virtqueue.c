@@ -568,6 +568,15 @@ static void enable_refuses_bad_rings(void **state)
 	/* The avail_event trailer (2 bytes after the ring) must be in RAM too. */
 	refused_enable(f, QSZ, DESC, AVAIL, RAM_SIZE - (4 + 8 * QSZ), VIRTQ_E_RING_ADDR);
 	refused_enable(f, QSZ, DESC, RAM_SIZE - (4 + 2 * QSZ), USED, VIRTQ_E_RING_ADDR);
+	/*
+	 * Found by fuzz_virtio_net (a timeout): the used ring's flags over avail->idx.
+	 * Each disable/enable of notifications rewrote idx, so "buffers arrived
+	 * meanwhile" stayed true and the worker never left its loop.
+	 */
+	refused_enable(f, QSZ, DESC, AVAIL, AVAIL, VIRTQ_E_RING_OVERLAP);
+	refused_enable(f, QSZ, DESC, AVAIL, AVAIL + 4 + 2 * QSZ - 4, VIRTQ_E_RING_OVERLAP);
+	refused_enable(f, QSZ, DESC, AVAIL, DESC + 16 * QSZ - 4, VIRTQ_E_RING_OVERLAP);
+	assert_int_equal(enable(f, QSZ, DESC, AVAIL, AVAIL + ((6 + 2 * QSZ + 3) & ~3u), 0), 0);
 	/* 32768 entries: 512 KiB of descriptors still fit. */
 	assert_int_equal(enable(f, 32768, 0, 0x80000, 0xa0000, ALL_FEATURES), 0);
 	assert_int_equal(enable(f, QSZ, DESC, AVAIL, RAM_SIZE - (6 + 8 * QSZ) - 2, 0), 0);

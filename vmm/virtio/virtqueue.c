@@ -76,6 +76,11 @@ static enum virtq_err map_part(const struct guest_mem *mem, uint64_t gpa, uint64
 	return VIRTQ_OK;
 }
 
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;	/* both lie in RAM: no wrap */
+}
+
 int virtq_enable(struct virtq *vq, const struct guest_mem *mem,
 		 const struct virtq_addr *addr, uint64_t features)
 {
@@ -91,6 +96,14 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem,
 		err = map_part(mem, addr->avail, 6 + 2 * n, 2, &vq->avail);
 	if (!err)
 		err = map_part(mem, addr->used, 6 + 8 * n, 4, &vq->used);
+	/*
+	 * The device writes only the used ring (§2.7). One laid over the avail
+	 * ring would let the device's own flag and avail_event stores move
+	 * avail->idx, and a worker waiting for it to settle would spin forever.
+	 */
+	if (!err && (overlap(addr->used, 6 + 8 * n, addr->avail, 6 + 2 * n) ||
+		     overlap(addr->used, 6 + 8 * n, addr->desc, 16 * n)))
+		err = VIRTQ_E_RING_OVERLAP;
 	if (err) {
 		vq->desc = vq->avail = vq->used = NULL;
 		vq->err = err;
@@ -320,6 +333,7 @@ const char *virtq_strerror(enum virtq_err err)
 		[VIRTQ_E_SIZE] = "queue size not a power of 2 in [1, 32768] (§2.7)",
 		[VIRTQ_E_ALIGN] = "ring part misaligned (§2.7.1: desc 16, avail 2, used 4)",
 		[VIRTQ_E_RING_ADDR] = "ring part not wholly in guest RAM",
+		[VIRTQ_E_RING_OVERLAP] = "used ring overlaps the descriptor table or the available ring (§2.7)",
 	};
 
 	if ((unsigned)err >= ARRAY_SIZE(msg) || !msg[err])

@@ -50,6 +50,7 @@ enum virtq_err {
 	VIRTQ_E_SIZE,		/* queue size 0, not a power of 2, or > 32768 */
 	VIRTQ_E_ALIGN,		/* a ring part misaligned */
 	VIRTQ_E_RING_ADDR,	/* a ring part not wholly in RAM */
+	VIRTQ_E_RING_OVERLAP,	/* the used ring overlaps the descriptor table or avail ring */
 };
 
 /* What the driver programmed through the transport. */
@@ -95,7 +96,8 @@ void virtq_init(struct virtq *vq, const char *name);
 /*
  * Check and enable what the driver programmed: size a power of 2 in
  * [1, 32768], each part aligned (§2.7: desc 16, avail 2, used 4) and wholly
- * in RAM with its event trailer (§2.7: 16*N, 6+2*N, 6+8*N bytes).
+ * in RAM with its event trailer (§2.7: 16*N, 6+2*N, 6+8*N bytes), and the
+ * used ring (the one part the device writes) clear of the other two.
  * @features are the negotiated ones (VIRTQ_FEATURES bits are used).
  * Indexes start at 0. 0, or -EINVAL: the queue stays disabled and vq->err
  * says why.
