@@ -95,7 +95,7 @@ static void vfio_msi_enable(struct vfio_dev *d, int index, unsigned count)
 		fds[i] = d->route.vec[i].efd;
 	err = set_irqs(d, (unsigned)index, VFIO_IRQ_SET_ACTION_TRIGGER, i, fds);
 	if (err)
-		pr_err("%s: enabling %s with %u vectors: %s", d->bdf,
+		pr_err_rl("%s: enabling %s with %u vectors: %s", d->bdf,
 		       index == VFIO_PCI_MSIX_IRQ_INDEX ? "MSI-X" : "MSI", i, strerror(-err));
 	else
 		d->irq_index = index;
@@ -111,7 +111,7 @@ static void intx_enable(struct vfio_dev *d)
 	if (!err)
 		err = set_irqs(d, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1, &d->intx_resample);
 	if (err)
-		pr_warn("%s: enabling INTx: %s", d->bdf, strerror(-err));
+		pr_warn_rl("%s: enabling INTx: %s", d->bdf, strerror(-err));
 	else
 		d->irq_index = VFIO_PCI_INTX_IRQ_INDEX;
 }

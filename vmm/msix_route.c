@@ -72,7 +72,7 @@ static void follower_sync(struct msix_route *r, struct msix_route_follower *f)
 	ev_mod(&vm->ev, &f->watch, 0);
 	err = irqfd_assign(vm->vm_fd, (unsigned)want, f->efd, -1);
 	if (err) {
-		pr_warn("%s: vector %u: irqfd on GSI %d: %s; its interrupts go through sluice",
+		pr_warn_rl("%s: vector %u: irqfd on GSI %d: %s; its interrupts go through sluice",
 			r->label, f->n, want, strerror(-err));
 		ev_mod(&vm->ev, &f->watch, EPOLLIN);
 		return;
@@ -145,7 +145,7 @@ static bool refused(struct msix_route *r, struct msix_route_vec *v, const struct
 	if (msi_check_explain(why, sizeof(why), r->label, v->n, msg, r->vm->topo_cpus) == MSI_OK)
 		return false;
 	if (!v->refused_logged || !msg_eq(&v->refused, msg))
-		pr_warn("%s", why);
+		pr_warn_rl("%s", why);
 	v->refused = *msg;
 	v->refused_logged = true;
 	return true;
@@ -171,7 +171,7 @@ void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t
 	}
 	err = route_on(r, v, &msg);
 	if (err) {
-		pr_err("%s: vector %u: routing GSI %d: %s; the vector stays off", r->label, n, v->gsi,
+		pr_err_rl("%s: vector %u: routing GSI %d: %s; the vector stays off", r->label, n, v->gsi,
 		       strerror(-err));
 		route_off(r, v);
 	}
@@ -183,7 +183,7 @@ void msix_route_fire(struct msix_route *r, unsigned n)
 	uint64_t one = 1;
 
 	if (n < r->nr && r->vec[n].irqfd && write(r->vec[n].efd, &one, sizeof(one)) < 0)
-		pr_warn("%s: vector %u: %s", r->label, n, strerror(errno));
+		pr_warn_rl("%s: vector %u: %s", r->label, n, strerror(errno));
 }
 
 /* ---- Followers ---- */

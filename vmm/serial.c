@@ -103,7 +103,7 @@ static void update_rx_room(struct serial *s)
 	s->rx_blocked = false;
 	/* Non-blocking; fails only if the counter would overflow: already readable. */
 	if (write(s->room_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn("%s: signalling RX room: %s", s->cfg.name, strerror(errno));
+		pr_warn_rl("%s: signalling RX room: %s", s->cfg.name, strerror(errno));
 }
 
 static void rx_reset(struct serial *s)

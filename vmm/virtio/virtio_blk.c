@@ -321,14 +321,14 @@ static int serve_one(struct virtio_blk *blk, struct virtq *vq, struct iovec *iov
 
 	r = virtq_pop(vq, &c, &why);
 	if (r == -EINVAL) {
-		pr_err("%s: %s: %s; queue stopped until the driver resets the device",
+		pr_err_rl("%s: %s: %s; queue stopped until the driver resets the device",
 		       blk->name, vq->name, virtq_strerror(why));
 		return -EIO;
 	}
 	if (r)
 		return r;
 	if (virtio_blk_process(blk, &c, &used) < 0) {
-		pr_err("%s: %s: request with %u device-readable and %u device-writable bytes "
+		pr_err_rl("%s: %s: request with %u device-readable and %u device-writable bytes "
 		       "lacks the 16-byte header or the status byte (virtio 1.2 §5.2.6); "
 		       "queue stopped until the driver resets the device",
 		       blk->name, vq->name, c.out_len, c.in_len);

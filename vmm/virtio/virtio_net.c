@@ -190,7 +190,7 @@ static void tx_run(struct virtio_net_dev *d)
 			done++;
 		}
 		if (r == -EINVAL) {
-			pr_err("%s: %s: %s; queue stopped until the driver resets the device", d->name,
+			pr_err_rl("%s: %s: %s; queue stopped until the driver resets the device", d->name,
 			       vq->name, virtq_strerror(why));
 			virtio_pci_needs_reset(d->vp);
 		}
@@ -265,13 +265,13 @@ static int rx_pop(struct virtio_net_dev *d, struct virtq *vq, struct rx_chain *c
 			return 0;
 		}
 		if (r == -EINVAL)
-			pr_err("%s: %s: %s; queue stopped until the driver resets the device", d->name,
+			pr_err_rl("%s: %s: %s; queue stopped until the driver resets the device", d->name,
 			       vq->name, virtq_strerror(why));
 		if (r)
 			return -EIO;
 		/* §5.1.6.3: receive buffers are device-writable and hold at least the header. */
 		if (c.nr_out || !c.in_len || (!nch && c.in_len < VIRTIO_NET_HDR_LEN)) {
-			pr_err("%s: %s: a receive buffer with %u readable and %u writable bytes "
+			pr_err_rl("%s: %s: a receive buffer with %u readable and %u writable bytes "
 			       "(virtio 1.2 §5.1.6.3); queue stopped until the driver resets the device",
 			       d->name, vq->name, c.out_len, c.in_len);
 			virtq_set_broken(vq, VIRTQ_E_REQUEST);
@@ -431,7 +431,7 @@ static void on_vhost_err(struct ev_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
-	pr_err("%s: vhost-net stopped a queue on a malformed ring; the device needs a reset", d->name);
+	pr_err_rl("%s: vhost-net stopped a queue on a malformed ring; the device needs a reset", d->name);
 	virtio_pci_needs_reset(d->vp);
 }
 
@@ -444,7 +444,7 @@ static void net_reset(void *opaque)
 		vhost_net_stop(&d->vhost);
 		/* An error of the old rings must not flag the device the driver sets up next. */
 		if (read(d->vhost.err_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-			pr_warn("%s: vhost-net error eventfd: %s", d->name, strerror(errno));
+			pr_warn_rl("%s: vhost-net error eventfd: %s", d->name, strerror(errno));
 	} else {
 		tap_watch(d, 0);
 	}

@@ -177,7 +177,7 @@ static void doorbell_on(struct virtio_pci *vp, unsigned q)
 		return;
 	err = ioeventfd(vp, doorbell_addr(vp, q), vq->kick_fd, true);
 	if (err)
-		pr_warn("%s (%s): %s: ioeventfd at 0x%" PRIx64 ": %s; kicks exit to sluice",
+		pr_warn_rl("%s (%s): %s: ioeventfd at 0x%" PRIx64 ": %s; kicks exit to sluice",
 			vp->cfg.name, vp->pci.bdf, vq->vq.name, doorbell_addr(vp, q), strerror(-err));
 	vq->ioeventfd = !err;
 }
@@ -370,7 +370,7 @@ static void queue_enable(struct virtio_pci *vp, unsigned q)
 	err = a.size > vp->cfg.queue_size ? -EINVAL :
 	      virtq_enable(&vq->vq, &vp->vm->mem, &a, vpci_features(&vp->regs));
 	if (err) {
-		pr_err("%s (%s): %s: cannot enable: %s", vp->cfg.name, vp->pci.bdf, vq->vq.name,
+		pr_err_rl("%s (%s): %s: cannot enable: %s", vp->cfg.name, vp->pci.bdf, vq->vq.name,
 		       a.size > vp->cfg.queue_size ? "queue size above the maximum" :
 		       virtq_strerror(vq->vq.err));
 		vpci_queue_refuse(&vp->regs, q);
@@ -385,7 +385,7 @@ static void device_start(struct virtio_pci *vp)
 	int err = vp->cfg.ops->start ? vp->cfg.ops->start(vp->cfg.dev, vpci_features(&vp->regs)) : 0;
 
 	if (err) {
-		pr_err("%s (%s): cannot start: %s; the device needs a reset", vp->cfg.name,
+		pr_err_rl("%s (%s): cannot start: %s; the device needs a reset", vp->cfg.name,
 		       vp->pci.bdf, strerror(-err));
 		virtio_pci_needs_reset(vp);
 		return;
