@@ -157,17 +157,37 @@ static int tap_watch(struct virtio_net_dev *d, uint32_t events)
 	return err;
 }
 
+unsigned virtio_net_tx_iov(const struct iovec *in, unsigned cnt,
+			   const struct virtio_net_hdr_v1 *h, struct iovec *out)
+{
+	size_t skip = VIRTIO_NET_HDR_LEN;
+	unsigned n = 0;
+
+	/* The header's iovec points at sluice's copy: its bytes are never re-read. */
+	out[n++] = (struct iovec){ .iov_base = (void *)(uintptr_t)h, .iov_len = VIRTIO_NET_HDR_LEN };
+	for (; cnt; in++, cnt--) {
+		size_t k = in->iov_len < skip ? in->iov_len : skip;
+
+		skip -= k;
+		if (in->iov_len > k)
+			out[n++] = (struct iovec){ .iov_base = (uint8_t *)in->iov_base + k,
+						   .iov_len = in->iov_len - k };
+	}
+	return n;
+}
+
 static void tx_one(struct virtio_net_dev *d, const struct virtq_chain *c)
 {
 	struct virtio_net_hdr_v1 h;
+	unsigned n;
 
 	if (c->out_len < VIRTIO_NET_HDR_LEN)
 		return;		/* no header: nothing to send (§5.1.6.2) */
 	iov_to_buf(c->iov, c->nr_out, &h, sizeof(h));
 	if (!virtio_net_tx_hdr_ok(&h, d->acked))
 		return;
-	/* The guest's buffers go to the TAP as they are: header, then frame. */
-	if (writev(d->tap.fd, c->iov, (int)c->nr_out) < 0 && errno != EAGAIN && !d->tap_err_logged) {
+	n = virtio_net_tx_iov(c->iov, c->nr_out, &h, d->tx_iov);
+	if (writev(d->tap.fd, d->tx_iov, (int)n) < 0 && errno != EAGAIN && !d->tap_err_logged) {
 		pr_err("%s: writing to the TAP: %s (further errors not reported)", d->name, strerror(errno));
 		d->tap_err_logged = true;
 	}
