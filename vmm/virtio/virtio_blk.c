@@ -341,12 +341,17 @@ static int serve_one(struct virtio_blk *blk, struct virtq *vq, struct iovec *iov
 int virtio_blk_serve(struct virtio_blk *blk, struct virtq *vq, bool *notify)
 {
 	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
-	int served = 0, err;
+	int served = 0, err = -EAGAIN;
 
 	do {
 		virtq_disable_notify(vq);
-		while (!(err = serve_one(blk, vq, iov)))
+		while (served < VIRTIO_BLK_BUDGET && !(err = serve_one(blk, vq, iov)))
 			served++;
+		/* A driver that keeps the ring full gets a batch, then the worker yields. */
+		if (served == VIRTIO_BLK_BUDGET) {
+			*notify = virtq_need_notify(vq);
+			return served;
+		}
 	} while (err == -EAGAIN && virtq_enable_notify(vq));
 	*notify = served && virtq_need_notify(vq);
 	return err == -EAGAIN ? served : err;
