@@ -225,7 +225,7 @@ int vfio_irq_init(struct vfio_dev *d)
 		n = d->msix.layout.nr_vectors;
 	}
 	if (d->cfgv.msi_cap) {
-		err = msi_init_existing(&d->msi, &d->pci, d->cfgv.msi_cap, &vec_ops, d);
+		err = msi_init_existing(&d->msi, &d->pci, d->cfgv.msi_cap, d->cfgv.msi_end, &vec_ops, d);
 		if (err)
 			return err;
 		d->has_msi = true;

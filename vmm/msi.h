@@ -92,9 +92,11 @@ int msi_init(struct msi *m, struct pci_dev *dev, unsigned nr_vectors, unsigned f
  * device's copy of its config space): its Capable/64-bit/masking bits are
  * kept, its guest-writable fields are reset, wmask/w1cmask rewritten.
  * Extended Message Data (PCIe 4.0) is not emulated: its capable bit reads 0.
- * 0 or -EINVAL (not an MSI capability, or it does not fit).
+ * Its registers must end by @end (the next capability, or the end of config
+ * space): they all become the emulation's. 0 or -EINVAL (not an MSI
+ * capability, or it does not fit).
  */
-int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap,
+int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap, uint32_t end,
 		      const struct msi_ops *ops, void *opaque);
 /* Frees nothing the callbacks set up; msi_reset first to get the disables. */
 void msi_exit(struct msi *m);
