@@ -301,7 +301,7 @@ int passthrough_assign(struct passthrough *pt, const char *bdf)
 	d->pt = pt;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	d->fd = d->group_fd = d->req.fd = -1;
-	d->irq_index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
+	d->irq.index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
 	err = bind_take(pt->sysfs, pt->rundir, bdf, pt->vm->name, &d->bind);
 	if (err)
 		goto err_free;

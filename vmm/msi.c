@@ -99,6 +99,12 @@ static void sync_vector(struct msi *m, unsigned n)
 	}
 }
 
+static void flush(struct msi *m)
+{
+	if (m->ops->flush)
+		m->ops->flush(m->opaque);
+}
+
 static void sync_all(struct msi *m)
 {
 	unsigned n;
@@ -210,6 +216,7 @@ void msi_reset(struct msi *m)
 	reset_regs(m);
 	load(m);
 	sync_all(m);
+	flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -220,6 +227,7 @@ void msi_cfg_written(struct msi *m, uint32_t off, uint32_t len)
 	pthread_mutex_lock(&m->lock);
 	load(m);
 	sync_all(m);
+	flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -45,6 +45,13 @@ struct msi_ops {
 	void (*update)(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled);
 	/* Deliver vector @n now (the caller writes its irqfd). Only while enabled. */
 	void (*fire)(void *opaque, unsigned n);
+	/*
+	 * Optional: the end of one guest access (a table write, a Message
+	 * Control write, a reset) that may have called update() for several
+	 * vectors, so their routes reach KVM in one commit. A fire() within the
+	 * access may come before it.
+	 */
+	void (*flush)(void *opaque);
 };
 
 /* msi_init flags */
