@@ -39,7 +39,7 @@ enum vfio_cfg_policy {
 #define VFIO_CFG_BAD_END	(1u << 2)	/* pointer past the readable length */
 #define VFIO_CFG_BAD_LOOP	(1u << 3)	/* pointer back to a capability already seen */
 #define VFIO_CFG_BAD_DUP	(1u << 4)	/* a second PM/MSI/PCIe/MSI-X capability: hidden */
-#define VFIO_CFG_BAD_OVERLAP	(1u << 5)	/* MSI/MSI-X runs into the next capability: clipped or hidden */
+#define VFIO_CFG_BAD_OVERLAP	(1u << 5)	/* MSI/MSI-X runs into the next one: clipped or hidden */
 
 struct vfio_config;
 struct vfio_config_in;

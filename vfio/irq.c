@@ -152,11 +152,15 @@ static void vec_retarget(void *opaque, unsigned n, int fd, bool effective)
 	pthread_mutex_lock(&d->irq_lock);
 	/*
 	 * The guest turning MSI/MSI-X off takes every vector off first; the
-	 * disable that follows (vfio_irq_cfg_written) covers them all at once.
-	 * We run under that capability's lock, so its state is ours to read.
+	 * disable that follows (vfio_irq_cfg_written) covers them all at once,
+	 * so one ioctl per exit, not one per vector. We run under the lock of
+	 * the capability that changed; the other one's flag is read relaxed
+	 * (only a guest that enables both at once can make them differ).
 	 */
-	if ((s->index == VFIO_PCI_MSIX_IRQ_INDEX && !d->msix.enabled) ||
-	    (s->index == VFIO_PCI_MSI_IRQ_INDEX && !d->msi.enabled)) {
+	if ((s->index == VFIO_PCI_MSIX_IRQ_INDEX &&
+	     !__atomic_load_n(&d->msix.enabled, __ATOMIC_RELAXED)) ||
+	    (s->index == VFIO_PCI_MSI_IRQ_INDEX &&
+	     !__atomic_load_n(&d->msi.enabled, __ATOMIC_RELAXED))) {
 		pthread_mutex_unlock(&d->irq_lock);
 		return;
 	}

@@ -41,9 +41,11 @@ static void text_and_line_editing_kept(void **state)
 	/* Colours, cursor within the line, erase in line, insert/delete characters. */
 	EXPECT("\033[1;31mred\033[0m", "\033[1;31mred\033[0m");
 	EXPECT("\033[38:5:208mx\033[m", "\033[38:5:208mx\033[m");
-	EXPECT("ab\033[2D\033[K\033[C\033[10G\033[3P\033[2@\033[X", "ab\033[2D\033[K\033[C\033[10G\033[3P\033[2@\033[X");
+	EXPECT("ab\033[2D\033[K\033[C\033[10G\033[3P\033[2@\033[X",
+	       "ab\033[2D\033[K\033[C\033[10G\033[3P\033[2@\033[X");
 	/* UTF-8, including U+00A0-U+00BF and 4-byte forms. */
-	EXPECT("caf\xc3\xa9 \xc2\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xc2\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	EXPECT("caf\xc3\xa9 \xc2\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+	       "caf\xc3\xa9 \xc2\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
 /* Issue 13 item 8: what could rewrite the operator's screen or title. */

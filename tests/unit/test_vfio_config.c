@@ -605,7 +605,8 @@ static void msi_overlapping_next_is_clipped(void **state)
 	assert_int_equal(f->vc.exp_cap, 0x60);
 	memcpy(cfg, &f->dev.cfg[0x60], sizeof(cfg));
 	memcpy(wmask, &f->dev.wmask[0x60], sizeof(wmask));
-	assert_int_equal(msi_init_existing(&m, &f->dev, f->vc.msi_cap, f->vc.msi_end, &msi_nop_ops, NULL), 0);
+	assert_int_equal(msi_init_existing(&m, &f->dev, f->vc.msi_cap, f->vc.msi_end, &msi_nop_ops,
+					   NULL), 0);
 	assert_memory_equal(&f->dev.cfg[0x60], cfg, sizeof(cfg));
 	assert_memory_equal(&f->dev.wmask[0x60], wmask, sizeof(wmask));
 	assert_int_equal(f->dev.cfg[0x60], PCI_CAP_ID_EXP);

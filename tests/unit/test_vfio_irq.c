@@ -46,7 +46,7 @@ static void msix_enable_asks_for_unmasked_only(void **state)
 	assert_int_equal(p.count, 5);
 }
 
-/* A failed enable is not retried on every later config write, only after Message Control changes. */
+/* A failed enable is not retried on every later config write, only once Message Control changes. */
 static void failed_enable_waits_for_message_control(void **state)
 {
 	struct vfio_irq_state s = { .index = -1 };
@@ -62,7 +62,8 @@ static void failed_enable_waits_for_message_control(void **state)
 	assert_true(vfio_irq_plan(&s, EN, true, 0, false, 0, &p));	/* Function Mask cleared */
 	assert_false(s.failed);
 	/* A failed grow: no more grows until Message Control changes. */
-	s = (struct vfio_irq_state){ .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1, .ctl = EN, .failed = true };
+	s = (struct vfio_irq_state){ .index = VFIO_PCI_MSIX_IRQ_INDEX, .count = 1, .ctl = EN,
+				     .failed = true };
 	assert_false(vfio_irq_grow(&s, 7, true, &count));
 	assert_false(vfio_irq_plan(&s, EN, true, 8, false, 0, &p));	/* same control: still no */
 	assert_false(vfio_irq_plan(&s, MASKED, true, 8, false, 0, &p));	/* changed: cleared, same index */
