@@ -224,7 +224,7 @@ int passthrough_open(struct passthrough *pt, const char *bdf)
 	d->pt = pt;
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	d->fd = d->group_fd = d->req.fd = -1;
-	d->irq_index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
+	d->irq.index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
 	err = bind_take(pt->sysfs, pt->rundir, bdf, pt->vm_name, &d->bind);
 	if (err)
 		goto err_free;

@@ -102,7 +102,7 @@ static void map_area(struct vfio_dev *d, int bar, uint64_t gpa, uint64_t off, ui
 		return;	/* not page-granular: it keeps trapping */
 	slot = vm_memslot_add(d->pt->vm, gpa + off, size, d->reg[bar].map + off);
 	if (slot < 0) {
-		pr_warn("%s: BAR%d: memslot at %#llx: %s; that part traps", d->bdf, bar,
+		pr_warn_rl("%s: BAR%d: memslot at %#llx: %s; that part traps", d->bdf, bar,
 			(unsigned long long)(gpa + off), strerror(-slot));
 		return;
 	}

@@ -336,23 +336,48 @@ int bind_take(const char *sysfs, const char *rundir, const char *bdf, const char
 	return 0;
 }
 
-int bind_restore(const char *sysfs, const char *rundir, const struct bind_record *r)
+/* Unbind from vfio-pci, restore driver_override, bind the old driver and verify. */
+static int rebind_to_old(const char *sysfs, const struct bind_record *r)
 {
 	char path[PATH_MAX], now[64];
-	int err = 0;
+	int err;
 
-	if (r->rebound) {
-		if (!bind_current_driver(sysfs, r->bdf, now, sizeof(now)) && now[0])
-			driver_write(sysfs, now, "unbind", r->bdf);
-		dev_path(path, sizeof(path), sysfs, r->bdf, "driver_override");
-		/* A lone newline clears driver_override (Documentation/ABI/testing/sysfs-bus-pci). */
-		sysfs_write(path, r->override[0] ? r->override : "\n");
-		if (r->driver[0])
-			err = driver_write(sysfs, r->driver, "bind", r->bdf);
-		if (err)
-			pr_err("%s: could not rebind to %s: %s; bind it by hand", r->bdf, r->driver,
-			       strerror(-err));
+	if (!bind_current_driver(sysfs, r->bdf, now, sizeof(now)) && now[0])
+		driver_write(sysfs, now, "unbind", r->bdf);
+	dev_path(path, sizeof(path), sysfs, r->bdf, "driver_override");
+	/* A lone newline clears driver_override (Documentation/ABI/testing/sysfs-bus-pci). */
+	sysfs_write(path, r->override[0] ? r->override : "\n");
+	if (!r->driver[0])
+		return 0;
+	err = driver_write(sysfs, r->driver, "bind", r->bdf);
+	if (!err && !(err = bind_current_driver(sysfs, r->bdf, now, sizeof(now))) &&
+	    strcmp(now, r->driver))
+		err = -EIO;	/* the write was taken, the probe was not: see dmesg */
+	return err;
+}
+
+/*
+ * The record goes only once the device is back: without it, `sluice
+ * release` could not find a device left on vfio-pci (or on no driver).
+ */
+int bind_restore(const char *sysfs, const char *rundir, const struct bind_record *r)
+{
+	char now[64];
+	int err;
+
+	if (!r->rebound) {
+		record_remove(rundir, r->bdf);
+		return 0;
 	}
-	record_remove(rundir, r->bdf);
+	err = rebind_to_old(sysfs, r);
+	if (!err) {
+		record_remove(rundir, r->bdf);
+		return 0;
+	}
+	if (bind_current_driver(sysfs, r->bdf, now, sizeof(now)) || !now[0])
+		strcpy(now, "no driver");
+	pr_err("%s: could not rebind to %s: %s; left on %s; its record stays: run "
+	       "'sluice release %s' once the driver can take it", r->bdf, r->driver,
+	       strerror(-err), now, r->bdf);
 	return err;
 }

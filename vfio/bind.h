@@ -4,7 +4,8 @@
  * Before the first change to a device, sluice writes a record under
  * RUNDIR/devices/<bdf> (RUNDIR is /run/sluice): who took it (pid, VM name)
  * and what it had (driver, driver_override). Every exit path restores from
- * the record and then removes it; after SIGKILL, `sluice release` does.
+ * the record and then removes it (kept if the old driver refuses the device);
+ * after SIGKILL, `sluice release` does.
  * The record is created with O_EXCL, so it is also the lock that keeps one
  * device in one VM.
  */
@@ -41,7 +42,11 @@ int bind_record_read(const char *rundir, const char *bdf, struct bind_record *r)
 int bind_take(const char *sysfs, const char *rundir, const char *bdf, const char *vm,
 	      struct bind_record *r);
 
-/* Give the device back as the record says, then remove the record. */
+/*
+ * Give the device back as the record says, then remove the record. If the
+ * old driver does not take it, the record stays (for `sluice release`) and
+ * the message says where the device was left; -errno.
+ */
 int bind_restore(const char *sysfs, const char *rundir, const struct bind_record *r);
 
 /* The device's current driver name into @buf ("" when unbound); 0 or -errno. */

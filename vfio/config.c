@@ -444,6 +444,42 @@ static bool std_cap_kept(struct vfio_config *vc, uint8_t id, uint32_t off)
 	return true;
 }
 
+/*
+ * MSI and MSI-X are wholly emulated (vmm/msi.c, vmm/msix.c), which own
+ * every register of their layout: one that runs into the next capability
+ * would overwrite it. An MSI is clipped to a layout that fits, dropping
+ * per-vector masking, then the 64-bit address (PCI 3.0 §6.8.1: both are
+ * optional; the emulation never forwards them, and an x86 MSI address has
+ * 32 bits). MSI-X has one layout: without room it is hidden. False: hide.
+ */
+static bool irq_cap_fits(struct vfio_config *vc, uint8_t *cfg, uint32_t off, uint32_t end)
+{
+	static const uint16_t drop[] = { PCI_MSI_FLAGS_MASKBIT, PCI_MSI_FLAGS_64BIT };
+	uint8_t id = cfg[off + PCI_CAP_LIST_ID];
+	uint16_t flags;
+	size_t i;
+
+	if (id != PCI_CAP_ID_MSI && id != PCI_CAP_ID_MSIX)
+		return true;
+	if (off + std_cap_len(cfg, off) <= end)
+		return true;
+	vc->problems |= VFIO_CFG_BAD_OVERLAP;
+	for (i = 0; id == PCI_CAP_ID_MSI && i < ARRAY_SIZE(drop); i++) {
+		flags = pci_get16(&cfg[off + PCI_MSI_FLAGS]);
+		pci_put16(&cfg[off + PCI_MSI_FLAGS], flags & (uint16_t)~drop[i]);
+		if (off + std_cap_len(cfg, off) <= end) {
+			pr_warn("%s: MSI capability at 0x%" PRIx32 " runs into the next one at 0x%" PRIx32
+				"; the guest sees it with %s", vc->bdf, off, end,
+				i ? "32-bit addresses and no per-vector masking" : "no per-vector masking");
+			return true;
+		}
+	}
+	pr_warn("%s: %s capability at 0x%" PRIx32 " has no room before the next one at 0x%" PRIx32
+		"; hidden: the guest uses %s", vc->bdf, id == PCI_CAP_ID_MSI ? "MSI" : "MSI-X", off, end,
+		id == PCI_CAP_ID_MSI ? "MSI-X or INTx" : "MSI or INTx");
+	return false;
+}
+
 /* Relink the standard list through the capabilities we keep. */
 static void setup_std_caps(struct vfio_config *vc, struct pci_dev *dev, struct caps *c)
 {
@@ -454,10 +490,15 @@ static void setup_std_caps(struct vfio_config *vc, struct pci_dev *dev, struct c
 
 	walk_std(vc, dev->cfg, c);
 	for (i = 0; i < c->n; i++) {
-		if (!std_cap_kept(vc, (uint8_t)c->id[i], c->off[i]))
+		uint32_t end = cap_extent(c, c->off[i], limit);
+
+		if (!irq_cap_fits(vc, dev->cfg, c->off[i], end) ||
+		    !std_cap_kept(vc, (uint8_t)c->id[i], c->off[i]))
 			continue;
+		if (c->id[i] == PCI_CAP_ID_MSI)
+			vc->msi_end = (uint16_t)end;
 		*next = (uint8_t)c->off[i];
-		expose_std_cap(vc, dev->cfg, c->off[i], cap_extent(c, c->off[i], limit));
+		expose_std_cap(vc, dev->cfg, c->off[i], end);
 		next = &dev->cfg[c->off[i] + PCI_CAP_LIST_NEXT];
 	}
 	*next = 0;

@@ -39,6 +39,7 @@ enum vfio_cfg_policy {
 #define VFIO_CFG_BAD_END	(1u << 2)	/* pointer past the readable length */
 #define VFIO_CFG_BAD_LOOP	(1u << 3)	/* pointer back to a capability already seen */
 #define VFIO_CFG_BAD_DUP	(1u << 4)	/* a second PM/MSI/PCIe/MSI-X capability: hidden */
+#define VFIO_CFG_BAD_OVERLAP	(1u << 5)	/* MSI/MSI-X runs into the next one: clipped or hidden */
 
 struct vfio_config;
 struct vfio_config_in;
@@ -97,6 +98,11 @@ struct vfio_config {
 	 * EMULATED with wmask 0 and the enable bits cleared: read-only, off.
 	 */
 	uint8_t pm_cap, msi_cap, msix_cap, exp_cap;
+	/*
+	 * Where the MSI capability's registers must end (the next capability, or
+	 * the end of config space): msi_init_existing never writes past it.
+	 */
+	uint16_t msi_end;
 	unsigned problems;	/* VFIO_CFG_BAD_* */
 };
 

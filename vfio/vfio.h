@@ -43,6 +43,36 @@ struct vfio_region {
 	uint8_t *map;			/* the region's mmap, areas mapped, the rest PROT_NONE */
 };
 
+/* What VFIO has of a device's MSI/MSI-X, and what the guest last asked (vfio/irq.c). */
+struct vfio_irq_state {
+	int index;		/* VFIO_PCI_MSIX/MSI_IRQ_INDEX enabled in VFIO, or -1 */
+	unsigned count;		/* vectors VFIO has for it */
+	uint32_t ctl;		/* the Message Controls last acted on: MSI-X | MSI << 16 */
+	bool failed;		/* an enable or a grow failed: not again until ctl changes */
+	bool noresize;		/* VFIO_IRQ_INFO_NORESIZE: growing is disable + enable */
+};
+
+/* A change of VFIO's MSI/MSI-X: enable @index (or -1: off) with @count vectors. */
+struct vfio_irq_plan {
+	int index;
+	unsigned count;
+};
+
+/*
+ * Pure: what a config write asks of VFIO. The guest's Message Controls @ctl
+ * (MSI-X | MSI << 16), whether MSI-X or MSI is on, the vectors MSI-X needs
+ * now (@msix_span: the highest enabled and unmasked one + 1) and MSI's count.
+ * False: nothing to do (Message Control did not change, or is as VFIO has
+ * it). Records @ctl in @s.
+ */
+bool vfio_irq_plan(struct vfio_irq_state *s, uint32_t ctl, bool msix_on, unsigned msix_span,
+		   bool msi_on, unsigned msi_count, struct vfio_irq_plan *p);
+/*
+ * Pure: vector @n became @effective; must VFIO's MSI-X grow, and to how many
+ * (*@count)? Never after a failure until Message Control changes.
+ */
+bool vfio_irq_grow(const struct vfio_irq_state *s, unsigned n, bool effective, unsigned *count);
+
 struct vfio_bar_map {
 	unsigned nr_slots;
 	int slot[VFIO_BAR_MAX_SLOTS];
@@ -64,7 +94,9 @@ struct vfio_dev {
 	struct msix msix;
 	struct msi msi;
 	bool has_msix, has_msi;
-	int irq_index;			/* VFIO_PCI_MSIX/MSI_IRQ_INDEX enabled in VFIO, or -1 */
+	pthread_mutex_t irq_lock;	/* irq (below): config writes against table writes */
+	bool irq_lock_up;
+	struct vfio_irq_state irq;	/* what VFIO has enabled */
 	struct msix_route route;	/* one eventfd + GSI + irqfd per vector */
 	struct vfio_bar_map bar[PCI_STD_NUM_BARS + 1];	/* + the ROM */
 	int intx_efd, intx_resample;	/* INTx: trigger and unmask eventfds, -1 if unused */

@@ -99,6 +99,12 @@ static void sync_vector(struct msi *m, unsigned n)
 	}
 }
 
+static void flush(struct msi *m)
+{
+	if (m->ops->flush)
+		m->ops->flush(m->opaque);
+}
+
 static void sync_all(struct msi *m)
 {
 	unsigned n;
@@ -167,7 +173,7 @@ int msi_init(struct msi *m, struct pci_dev *dev, unsigned nr_vectors, unsigned f
 	return setup(m, dev, (uint16_t)cap, ops, opaque);
 }
 
-int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap,
+int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap, uint32_t end,
 		      const struct msi_ops *ops, void *opaque)
 {
 	uint16_t ctrl;
@@ -182,6 +188,13 @@ int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap,
 	    PCI_CFG_SPACE_SIZE || ((ctrl & PCI_MSI_FLAGS_QMASK) >> 1) > 5) {
 		pr_err("%s: malformed MSI capability at 0x%x (Message Control 0x%04x); "
 		       "the device cannot use MSI here", dev_label(dev), cap, ctrl);
+		return -EINVAL;
+	}
+	/* Every register of the layout becomes ours: none may belong to the next capability. */
+	if (cap + cap_len(ctrl & PCI_MSI_FLAGS_64BIT, ctrl & PCI_MSI_FLAGS_MASKBIT) > end) {
+		pr_err("%s: MSI capability at 0x%x (Message Control 0x%04x) runs past 0x%x, "
+		       "where the next capability starts; the device cannot use MSI here",
+		       dev_label(dev), cap, ctrl, end);
 		return -EINVAL;
 	}
 	if (!ops || !ops->update || !ops->fire) {
@@ -203,6 +216,7 @@ void msi_reset(struct msi *m)
 	reset_regs(m);
 	load(m);
 	sync_all(m);
+	flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -213,6 +227,7 @@ void msi_cfg_written(struct msi *m, uint32_t off, uint32_t len)
 	pthread_mutex_lock(&m->lock);
 	load(m);
 	sync_all(m);
+	flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 

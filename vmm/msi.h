@@ -45,6 +45,13 @@ struct msi_ops {
 	void (*update)(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled);
 	/* Deliver vector @n now (the caller writes its irqfd). Only while enabled. */
 	void (*fire)(void *opaque, unsigned n);
+	/*
+	 * Optional: the end of one guest access (a table write, a Message
+	 * Control write, a reset) that may have called update() for several
+	 * vectors, so their routes reach KVM in one commit. A fire() within the
+	 * access may come before it.
+	 */
+	void (*flush)(void *opaque);
 };
 
 /* msi_init flags */
@@ -92,9 +99,11 @@ int msi_init(struct msi *m, struct pci_dev *dev, unsigned nr_vectors, unsigned f
  * device's copy of its config space): its Capable/64-bit/masking bits are
  * kept, its guest-writable fields are reset, wmask/w1cmask rewritten.
  * Extended Message Data (PCIe 4.0) is not emulated: its capable bit reads 0.
- * 0 or -EINVAL (not an MSI capability, or it does not fit).
+ * Its registers must end by @end (the next capability, or the end of config
+ * space): they all become the emulation's. 0 or -EINVAL (not an MSI
+ * capability, or it does not fit).
  */
-int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap,
+int msi_init_existing(struct msi *m, struct pci_dev *dev, uint16_t cap, uint32_t end,
 		      const struct msi_ops *ops, void *opaque);
 /* Frees nothing the callbacks set up; msi_reset first to get the disables. */
 void msi_exit(struct msi *m);

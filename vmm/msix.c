@@ -250,6 +250,12 @@ static void sync_vector(struct msix *m, unsigned n)
 	}
 }
 
+static void flush(struct msix *m)
+{
+	if (m->ops->flush)
+		m->ops->flush(m->opaque);
+}
+
 static void sync_all(struct msix *m)
 {
 	unsigned n;
@@ -263,6 +269,7 @@ void msix_reset(struct msix *m)
 	pthread_mutex_lock(&m->lock);
 	reset_state(m);
 	sync_all(m);
+	flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -277,6 +284,7 @@ void msix_cfg_written(struct msix *m, uint32_t off, uint32_t len)
 	m->enabled = ctrl & PCI_MSIX_FLAGS_ENABLE;
 	m->function_masked = ctrl & PCI_MSIX_FLAGS_MASKALL;
 	sync_all(m);
+	flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -341,8 +349,10 @@ void msix_table_access(struct msix *m, uint64_t offset, uint8_t *data, uint32_t 
 		else
 			pci_put32(data + i, entry_read(&m->vec[n], field));
 	}
-	if (is_write)
+	if (is_write) {
 		sync_vector(m, n);
+		flush(m);
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -14,21 +14,49 @@
 #include "vmm/msix_route.h"
 #include "vmm/vm.h"
 
+static int kvm_commit(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	return route_commit(&vm->routes, vm->vm_fd);
+}
+
+static int kvm_irqfd_assign(void *ctx, unsigned gsi, int efd)
+{
+	struct vm *vm = ctx;
+
+	return irqfd_assign(vm->vm_fd, gsi, efd, -1);
+}
+
+static int kvm_irqfd_deassign(void *ctx, unsigned gsi, int efd)
+{
+	struct vm *vm = ctx;
+
+	return irqfd_deassign(vm->vm_fd, gsi, efd);
+}
+
+const struct msix_route_kvm msix_route_kvm_vm = {
+	.commit = kvm_commit,
+	.irqfd_assign = kvm_irqfd_assign,
+	.irqfd_deassign = kvm_irqfd_deassign,
+};
+
 static bool msg_eq(const struct msi_msg *a, const struct msi_msg *b)
 {
 	return a->addr_lo == b->addr_lo && a->addr_hi == b->addr_hi && a->data == b->data;
 }
 
+/* mask_efd fired: the source wrote while the vector was not routed. */
 static void vec_watch(struct ev_watch *w, uint32_t events)
 {
 	struct msix_route_vec *v = w->opaque;
 	uint64_t cnt;
 
 	(void)events;
-	if (read(v->efd, &cnt, sizeof(cnt)) != sizeof(cnt))
+	if (read(v->mask_efd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
 	/*
-	 * Even if a vCPU attached the irqfd since the read: hand it on, so the
+	 * Even if the vector was routed since the read: hand it on, so the
 	 * message we consumed is delivered (msix_signal fires an effective
 	 * vector) or kept (Pending), never lost. At worst one is spurious.
 	 */
@@ -62,7 +90,7 @@ static void follower_sync(struct msix_route *r, struct msix_route_follower *f)
 	if (f->gsi == want)
 		return;
 	if (f->gsi >= 0) {
-		irqfd_deassign(vm->vm_fd, (unsigned)f->gsi, f->efd);
+		r->kvm->irqfd_deassign(r->kvm_ctx, (unsigned)f->gsi, f->efd);
 		f->gsi = -1;
 		ev_mod(&vm->ev, &f->watch, EPOLLIN);
 	}
@@ -70,10 +98,10 @@ static void follower_sync(struct msix_route *r, struct msix_route_follower *f)
 		return;
 	/* Watch off first: KVM injects what is already counted when the irqfd attaches. */
 	ev_mod(&vm->ev, &f->watch, 0);
-	err = irqfd_assign(vm->vm_fd, (unsigned)want, f->efd, -1);
+	err = r->kvm->irqfd_assign(r->kvm_ctx, (unsigned)want, f->efd);
 	if (err) {
-		pr_warn("%s: vector %u: irqfd on GSI %d: %s; its interrupts go through sluice",
-			r->label, f->n, want, strerror(-err));
+		pr_warn_rl("%s: vector %u: irqfd on GSI %d: %s; its interrupts go through sluice",
+			   r->label, f->n, want, strerror(-err));
 		ev_mod(&vm->ev, &f->watch, EPOLLIN);
 		return;
 	}
@@ -88,53 +116,13 @@ static void followers_sync(struct msix_route *r, struct msix_route_vec *v)
 		follower_sync(r, f);
 }
 
-/* r->lock held */
-static void route_off(struct msix_route *r, struct msix_route_vec *v)
+/* r->lock held. The irqfd stays: only the source moves (mask_efd) and the followers. */
+static void unroute(struct msix_route *r, struct msix_route_vec *v)
 {
-	struct vm *vm = r->vm;
-
-	if (v->irqfd)
-		irqfd_deassign(vm->vm_fd, (unsigned)v->gsi, v->efd);
-	v->irqfd = false;
+	if (!v->routed)
+		return;
 	v->routed = false;
-	ev_mod(&vm->ev, &v->watch, EPOLLIN);
 	followers_sync(r, v);
-}
-
-/*
- * r->lock held. msix/msi report every unmask as an update: a message KVM
- * already has on the GSI (route_off leaves the route in place) needs no new
- * routing table.
- */
-static int route_on(struct msix_route *r, struct msix_route_vec *v, const struct msi_msg *msg)
-{
-	struct vm *vm = r->vm;
-	int err = 0;
-
-	if (v->gsi < 0) {
-		v->gsi = gsi_alloc(&vm->routes);
-		if (v->gsi < 0)
-			return v->gsi;
-	}
-	if (!v->committed || !msg_eq(&v->msg, msg)) {
-		v->committed = false;
-		if ((err = route_set_msi(&vm->routes, (unsigned)v->gsi, msg->addr_lo, msg->addr_hi,
-					 msg->data)) ||
-		    (err = route_commit(&vm->routes, vm->vm_fd)))
-			return err;
-		v->msg = *msg;
-		v->committed = true;
-	}
-	ev_mod(&vm->ev, &v->watch, 0);
-	if (!v->irqfd) {
-		err = irqfd_assign(vm->vm_fd, (unsigned)v->gsi, v->efd, -1);
-		v->irqfd = !err;
-	}
-	if (!err) {
-		v->routed = true;
-		followers_sync(r, v);
-	}
-	return err;
 }
 
 /* A refused message is reported once per vector until the guest writes another. */
@@ -145,10 +133,32 @@ static bool refused(struct msix_route *r, struct msix_route_vec *v, const struct
 	if (msi_check_explain(why, sizeof(why), r->label, v->n, msg, r->vm->topo_cpus) == MSI_OK)
 		return false;
 	if (!v->refused_logged || !msg_eq(&v->refused, msg))
-		pr_warn("%s", why);
+		pr_warn_rl("%s", why);
 	v->refused = *msg;
 	v->refused_logged = true;
 	return true;
+}
+
+/* r->lock held: put @msg in the VM's table for the commit in flush, unless KVM has it. */
+static int stage(struct msix_route *r, struct msix_route_vec *v, const struct msi_msg *msg)
+{
+	struct vm *vm = r->vm;
+	int err;
+
+	if (v->gsi < 0) {
+		v->gsi = gsi_alloc(&vm->routes);
+		if (v->gsi < 0)
+			return v->gsi;
+	}
+	if (v->committed && msg_eq(&v->msg, msg))
+		return 0;
+	err = route_set_msi(&vm->routes, (unsigned)v->gsi, msg->addr_lo, msg->addr_hi, msg->data);
+	if (err)
+		return err;
+	v->msg = *msg;
+	v->committed = false;
+	r->dirty = true;
+	return 0;
 }
 
 void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t data,
@@ -162,29 +172,160 @@ void msix_route_update(struct msix_route *r, unsigned n, uint64_t addr, uint32_t
 		return;
 	v = &r->vec[n];
 	pthread_mutex_lock(&r->lock);
-	if (enabled && refused(r, v, &msg))
-		enabled = false;
-	if (!enabled) {
-		route_off(r, v);
-		pthread_mutex_unlock(&r->lock);
-		return;
+	v->effective = enabled;
+	v->accepted = enabled && !refused(r, v, &msg);
+	if (v->accepted && (err = stage(r, v, &msg))) {
+		pr_err_rl("%s: vector %u: no GSI for it: %s; the vector stays off", r->label, n,
+			  strerror(-err));
+		v->accepted = false;
 	}
-	err = route_on(r, v, &msg);
-	if (err) {
-		pr_err("%s: vector %u: routing GSI %d: %s; the vector stays off", r->label, n, v->gsi,
-		       strerror(-err));
-		route_off(r, v);
-	}
+	/*
+	 * A new message for a routed vector keeps it routed until the commit:
+	 * an interrupt meanwhile goes out with the old (checked) message.
+	 */
+	if (!v->accepted)
+		unroute(r, v);
 	pthread_mutex_unlock(&r->lock);
 }
 
 void msix_route_fire(struct msix_route *r, unsigned n)
 {
 	uint64_t one = 1;
+	struct msix_route_vec *v;
 
-	if (n < r->nr && r->vec[n].irqfd && write(r->vec[n].efd, &one, sizeof(one)) < 0)
-		pr_warn("%s: vector %u: %s", r->label, n, strerror(errno));
+	if (n >= r->nr)
+		return;
+	v = &r->vec[n];
+	pthread_mutex_lock(&r->lock);
+	if (v->routed) {
+		if (write(v->efd, &one, sizeof(one)) < 0)
+			pr_warn_rl("%s: vector %u: %s", r->label, n, strerror(errno));
+	} else if (v->accepted) {
+		v->fire = true;		/* staged in this access: flush delivers it */
+	}
+	pthread_mutex_unlock(&r->lock);
 }
+
+/* r->lock held: one commit for everything staged; the staged ones are then KVM's or off. */
+static void commit(struct msix_route *r)
+{
+	unsigned i;
+	int err;
+
+	if (!r->dirty)
+		return;
+	r->dirty = false;
+	err = r->kvm->commit(r->kvm_ctx);
+	for (i = 0; i < r->nr; i++) {
+		struct msix_route_vec *v = &r->vec[i];
+
+		if (!v->accepted || v->committed)
+			continue;
+		if (!err) {
+			v->committed = true;
+			continue;
+		}
+		pr_err_rl("%s: vector %u: routing GSI %d: %s; the vector stays off", r->label, i,
+			  v->gsi, strerror(-err));
+		v->accepted = false;
+		unroute(r, v);
+	}
+}
+
+/* r->lock held: route an accepted, committed vector (irqfd once, for good). */
+static void route(struct msix_route *r, struct msix_route_vec *v)
+{
+	uint64_t one = 1;
+	int err;
+
+	if (v->accepted && v->committed && !v->irqfd) {
+		err = r->kvm->irqfd_assign(r->kvm_ctx, (unsigned)v->gsi, v->efd);
+		if (err) {
+			/* Off until the guest changes the vector: no retry per access. */
+			pr_err_rl("%s: vector %u: irqfd on GSI %d: %s; the vector stays off",
+				  r->label, v->n, v->gsi, strerror(-err));
+			v->accepted = false;
+		}
+		v->irqfd = !err;
+	}
+	if (v->accepted && v->committed && v->irqfd && !v->routed) {
+		v->routed = true;
+		followers_sync(r, v);
+	}
+	if (v->fire && v->routed && write(v->efd, &one, sizeof(one)) < 0)
+		pr_warn_rl("%s: vector %u: %s", r->label, v->n, strerror(errno));
+	v->fire = false;
+}
+
+void msix_route_flush(struct msix_route *r)
+{
+	unsigned i;
+	int fd;
+
+	pthread_mutex_lock(&r->lock);
+	commit(r);
+	for (i = 0; i < r->nr; i++)
+		route(r, &r->vec[i]);
+	pthread_mutex_unlock(&r->lock);
+	if (!r->ops || !r->ops->retarget)
+		return;
+	/* Outside r->lock: the device's retarget may ask msix_route_source_fd. */
+	for (i = 0; i < r->nr; i++) {
+		struct msix_route_vec *v = &r->vec[i];
+
+		fd = msix_route_source_fd(r, i);
+		if (fd == v->told_fd && v->effective == v->told_on)
+			continue;
+		v->told_fd = fd;
+		v->told_on = v->effective;
+		r->ops->retarget(r->opaque, i, fd, v->told_on);
+	}
+}
+
+int msix_route_source_fd(struct msix_route *r, unsigned n)
+{
+	int fd;
+
+	if (n >= r->nr)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	fd = r->vec[n].routed ? r->vec[n].efd : r->vec[n].mask_efd;
+	pthread_mutex_unlock(&r->lock);
+	return fd;
+}
+
+bool msix_route_effective(struct msix_route *r, unsigned n)
+{
+	bool on;
+
+	if (n >= r->nr)
+		return false;
+	pthread_mutex_lock(&r->lock);
+	on = r->vec[n].effective;
+	pthread_mutex_unlock(&r->lock);
+	return on;
+}
+
+static void msi_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled)
+{
+	msix_route_update(opaque, n, addr, data, enabled);
+}
+
+static void msi_fire(void *opaque, unsigned n)
+{
+	msix_route_fire(opaque, n);
+}
+
+static void msi_flush(void *opaque)
+{
+	msix_route_flush(opaque);
+}
+
+const struct msi_ops msix_route_msi_ops = {
+	.update = msi_update,
+	.fire = msi_fire,
+	.flush = msi_flush,
+};
 
 /* ---- Followers ---- */
 
@@ -239,7 +380,7 @@ void msix_route_unfollow(struct msix_route *r, struct msix_route_follower *f)
 	unlink_follower(r, f);
 	f->n = MSIX_ROUTE_NONE;
 	if (f->gsi >= 0)
-		irqfd_deassign(r->vm->vm_fd, (unsigned)f->gsi, f->efd);
+		r->kvm->irqfd_deassign(r->kvm_ctx, (unsigned)f->gsi, f->efd);
 	f->gsi = -1;
 	pthread_mutex_unlock(&r->lock);
 	ev_del(&r->vm->ev, &f->watch);
@@ -247,6 +388,49 @@ void msix_route_unfollow(struct msix_route *r, struct msix_route_follower *f)
 }
 
 /* ---- Setup and teardown ---- */
+
+static int vec_init(struct msix_route *r, struct msix_route_vec *v, unsigned n)
+{
+	int err;
+
+	*v = (struct msix_route_vec){ .r = r, .n = n, .efd = -1, .mask_efd = -1, .gsi = -1 };
+	v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->efd < 0)
+		return -errno;
+	v->told_fd = -1;
+	if (!r->ops || !r->ops->retarget)
+		return 0;	/* only sluice writes efd: nothing to watch */
+	v->mask_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->mask_efd < 0) {
+		err = -errno;
+		goto err_close;
+	}
+	v->told_fd = v->mask_efd;
+	v->watch = (struct ev_watch){ .fd = v->mask_efd, .fn = vec_watch, .opaque = v };
+	err = ev_add(&r->vm->ev, &v->watch, EPOLLIN);
+	if (err)
+		goto err_close_mask;
+	return 0;
+
+err_close_mask:
+	close(v->mask_efd);
+err_close:
+	close(v->efd);
+	return err;
+}
+
+static void vec_exit(struct msix_route *r, struct msix_route_vec *v)
+{
+	if (v->irqfd)
+		r->kvm->irqfd_deassign(r->kvm_ctx, (unsigned)v->gsi, v->efd);
+	if (v->gsi >= 0)
+		gsi_free(&r->vm->routes, (unsigned)v->gsi);
+	if (v->mask_efd >= 0) {
+		ev_del(&r->vm->ev, &v->watch);
+		close(v->mask_efd);
+	}
+	close(v->efd);
+}
 
 int msix_route_init(struct msix_route *r, struct vm *vm, const char *label, unsigned nr,
 		    const struct msix_route_ops *ops, void *opaque)
@@ -256,6 +440,8 @@ int msix_route_init(struct msix_route *r, struct vm *vm, const char *label, unsi
 
 	memset(r, 0, sizeof(*r));
 	r->vm = vm;
+	r->kvm = &msix_route_kvm_vm;
+	r->kvm_ctx = vm;
 	r->label = label;
 	r->ops = ops;
 	r->opaque = opaque;
@@ -264,22 +450,10 @@ int msix_route_init(struct msix_route *r, struct vm *vm, const char *label, unsi
 		return -ENOMEM;
 	pthread_mutex_init(&r->lock, NULL);
 	for (i = 0; i < nr; i++) {
-		struct msix_route_vec *v = &r->vec[i];
-
-		*v = (struct msix_route_vec){ .r = r, .n = i, .gsi = -1 };
-		v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (v->efd < 0) {
-			err = -errno;
+		err = vec_init(r, &r->vec[i], i);
+		if (err)
 			goto err_exit;
-		}
 		r->nr++;
-		v->watch = (struct ev_watch){ .fd = v->efd, .fn = vec_watch, .opaque = v };
-		err = ev_add(&vm->ev, &v->watch, EPOLLIN);
-		if (err) {
-			close(v->efd);
-			r->nr--;
-			goto err_exit;
-		}
 	}
 	return 0;
 
@@ -290,21 +464,12 @@ err_exit:
 
 void msix_route_exit(struct msix_route *r)
 {
-	struct vm *vm = r->vm;
 	unsigned i;
 
 	if (!r->vec)
 		return;		/* never initialised, or gone already */
-	for (i = r->nr; i-- > 0;) {
-		struct msix_route_vec *v = &r->vec[i];
-
-		if (v->irqfd)
-			irqfd_deassign(vm->vm_fd, (unsigned)v->gsi, v->efd);
-		if (v->gsi >= 0)
-			gsi_free(&vm->routes, (unsigned)v->gsi);
-		ev_del(&vm->ev, &v->watch);
-		close(v->efd);
-	}
+	for (i = r->nr; i-- > 0;)
+		vec_exit(r, &r->vec[i]);
 	pthread_mutex_destroy(&r->lock);
 	free(r->vec);
 	r->vec = NULL;

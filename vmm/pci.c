@@ -120,7 +120,7 @@ static void map_bar(struct pci_dev *dev, int i)
 	if (err) {
 		/* The guest owns BAR placement; a bad one is its bug, not ours. Say it once. */
 		if (!b->conflict || b->conflict_addr != b->addr)
-			pr_warn("%s (%s) at 0x%" PRIx64 "-0x%" PRIx64 ": %s; left unmapped until the guest moves it",
+			pr_warn_rl("%s (%s) at 0x%" PRIx64 "-0x%" PRIx64 ": %s; left unmapped until the guest moves it",
 				b->name, dev->name, b->addr, b->addr + (b->size - 1),
 				err == -EEXIST ? "overlaps another range" : strerror(-err));
 		b->conflict = true;

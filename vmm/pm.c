@@ -80,7 +80,7 @@ void pm_cnt_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_
 	if (PM1_CNT_SLP_TYP(v) == LAYOUT_SLP_TYP_S5)
 		pm->stop(pm->opaque, PM_POWEROFF);
 	else
-		pr_warn("%s: guest asked for sleep state type %u; only S5 (power off) exists",
+		pr_warn_rl("%s: guest asked for sleep state type %u; only S5 (power off) exists",
 			pm->name, PM1_CNT_SLP_TYP(v));
 }
 
@@ -124,5 +124,5 @@ void pm_pvpanic_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool
 	if (data[0] & PVPANIC_PANICKED)
 		pm->stop(pm->opaque, PM_PANIC);
 	else if (data[0] & PVPANIC_CRASH_LOADED)
-		pr_info("%s: guest loaded a crash kernel after a panic", pm->name);
+		pr_info_rl("%s: guest loaded a crash kernel after a panic", pm->name);
 }

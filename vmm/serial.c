@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "vmm/log.h"
+#include "vmm/console_filter.h"
 #include "vmm/serial.h"
 
 _Static_assert(__builtin_types_compatible_p(__typeof__(&serial_io), bus_io_fn),
@@ -103,7 +104,7 @@ static void update_rx_room(struct serial *s)
 	s->rx_blocked = false;
 	/* Non-blocking; fails only if the counter would overflow: already readable. */
 	if (write(s->room_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn("%s: signalling RX room: %s", s->cfg.name, strerror(errno));
+		pr_warn_rl("%s: signalling RX room: %s", s->cfg.name, strerror(errno));
 }
 
 static void rx_reset(struct serial *s)
@@ -144,20 +145,21 @@ static void loopback_rx(struct serial *s, uint8_t byte)
 		s->rx_fifo[s->rx_head] = byte;
 }
 
-static void tx_to_fd(struct serial *s, uint8_t byte)
+static void tx_write(struct serial *s, const uint8_t *buf, size_t len)
 {
 	struct pollfd pfd = { .fd = s->cfg.tx_fd, .events = POLLOUT };
-	ssize_t n;
+	ssize_t n = 0;
 
-	if (s->cfg.tx_fd < 0 || s->tx_failed)
-		return;
-	for (;;) {
-		n = write(s->cfg.tx_fd, &byte, 1);
-		if (n == 1)
-			return;
+	while (len) {
+		n = write(s->cfg.tx_fd, buf, len);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
 		/*
 		 * EINTR on a vCPU thread is the stop kick (the only signal it
-		 * takes): drop the byte, or a stdout nobody drains (a paused pager)
+		 * takes): drop the bytes, or a stdout nobody drains (a paused pager)
 		 * would hold the vCPU, and this lock, forever.
 		 */
 		if (n < 0 && errno == EINTR)
@@ -169,9 +171,26 @@ static void tx_to_fd(struct serial *s, uint8_t byte)
 			return;
 		break;
 	}
+	if (!len)
+		return;
 	s->tx_failed = true;
 	pr_err("%s: writing output to fd %d: %s; dropping the rest of the output",
 	       s->cfg.name, s->cfg.tx_fd, n < 0 ? strerror(errno) : "nothing written");
+}
+
+/* On a terminal, the guest's bytes pass vmm/console_filter.c first. */
+static void tx_to_fd(struct serial *s, uint8_t byte)
+{
+	uint8_t out[CONSOLE_FILTER_OUT_MAX];
+	size_t n = 1;
+
+	if (s->cfg.tx_fd < 0 || s->tx_failed)
+		return;
+	out[0] = byte;
+	if (s->tx_filtered)
+		n = console_filter_feed(&s->tx_filter, byte, out);
+	if (n)
+		tx_write(s, out, n);
 }
 
 static void transmit(struct serial *s, uint8_t byte)
@@ -414,6 +433,11 @@ int serial_init(struct serial *s, const struct serial_config *cfg)
 		pr_err("%s: creating the RX room eventfd: %s", cfg->name, strerror(-err));
 		goto err_destroy_lock;
 	}
+	/*
+	 * A terminal is where guest bytes can rewrite the operator's screen or
+	 * title; a file or pipe keeps them as they were (logs, the test bed).
+	 */
+	s->tx_filtered = !cfg->tx && cfg->tx_fd >= 0 && isatty(cfg->tx_fd);
 	/* Reset values; LSR's THRE and TEMT are computed, always 1. */
 	s->msr = MSR_LINES_UP;
 	s->dll = 12;		/* 9600 baud from the PC's 1.8432 MHz clock */

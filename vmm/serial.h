@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "vmm/bus.h"
+#include "vmm/console_filter.h"
 
 #define SERIAL_NR_PORTS		8	/* bus_register(&pio, LAYOUT_PORT_COM1, 8, ...) */
 #define SERIAL_FIFO_SIZE	16
@@ -42,7 +43,8 @@ struct serial_config {
 	void (*set_irq)(void *opaque, int level);
 	/* A transmitted byte; NULL to write it to @tx_fd instead. */
 	void (*tx)(void *opaque, uint8_t byte);
-	int tx_fd;		/* used when @tx is NULL; -1 drops output */
+	int tx_fd;		/* used when @tx is NULL; -1 drops output; a terminal gets
+				   the output through vmm/console_filter.h */
 	void *opaque;		/* for @set_irq and @tx */
 };
 
@@ -58,6 +60,8 @@ struct serial {
 	bool thr_ipending;	/* THRE interrupt pending, cleared by an IIR read */
 	bool rx_blocked;	/* serial_rx() refused bytes: signal room_fd */
 	bool tx_failed;		/* @tx_fd failed once: drop output, say so once */
+	bool tx_filtered;	/* @tx_fd is a terminal: output through tx_filter */
+	struct console_filter tx_filter;
 	int irq_level;
 };
 

@@ -45,7 +45,7 @@ static inline int fz_vfio_open(struct fz_vfio *v, struct vm *vm, const uint8_t *
 	d->pt = &v->pt;
 	d->group_fd = -1;
 	d->req.fd = -1;
-	d->irq_index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
+	d->irq.index = d->intx_efd = d->intx_resample = d->intx_gsi = -1;
 	snprintf(d->bdf, sizeof(d->bdf), "0000:01:10.0");
 	snprintf(d->name, sizeof(d->name), "0000:01:10.0 (fuzz)");
 	d->fd = memfd_create("fuzz-vfio", MFD_CLOEXEC);

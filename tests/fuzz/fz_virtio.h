@@ -54,7 +54,7 @@ static inline int fz_vpci_create(struct virtio_pci **vpp, struct vm *vm, uint64_
 	pthread_cond_init(&vp->w.cond, NULL);
 	if ((err = check_config(vp)) || (err = pci_init(vp)))
 		goto err_destroy;
-	err = msix_route_init(&vp->vecs, vm, vp->pci.bdf, nr_vectors(vp), &route_ops, vp);
+	err = msix_route_init(&vp->vecs, vm, vp->pci.bdf, nr_vectors(vp), NULL, vp);
 	if (err)
 		goto err_destroy;
 	vp->vecs_ready = true;

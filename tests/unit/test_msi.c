@@ -14,6 +14,7 @@
 #include "tests/unit/msi_events.h"
 #include "vmm/pci.h"
 
+#define END	PCI_CFG_SPACE_SIZE	/* msi_init_existing: no capability after it */
 #define RAM_SIZE	(4 * GiB)
 #define SLOT		1		/* the first device after the host bridge */
 #define ADDR		0xfee01000u
@@ -343,11 +344,17 @@ static void init_existing(void **state)
 	pci_put32(c + PCI_MSI_ADDRESS_LO, ADDR);
 	pci_put32(c + PCI_MSI_MASK_64, 0xff);
 	pci_put32(c + PCI_MSI_PENDING_64, 0x3);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x40, &ev_ops, &t->log), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x52, &ev_ops, &t->log), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x30, &ev_ops, &t->log), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, NULL, t), -EINVAL);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, &ev_ops, &t->log), 0);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x40, END, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x52, END, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x30, END, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, END, NULL, t), -EINVAL);
+	/* 24 bytes of registers, but the next capability starts 16 bytes in: refused, untouched. */
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, 0x60, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(pci_cfg_get32(&t->pci, 0x50 + PCI_MSI_PENDING_64), 0x3);
+	assert_int_equal(t->pci.wmask[0x50 + PCI_MSI_MASK_64], 0);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, 0x68, &ev_ops, &t->log), 0);
+	msi_exit(&t->msi);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, END, &ev_ops, &t->log), 0);
 	assert_true(t->msi.is64 && t->msi.maskable);
 	assert_int_equal(t->msi.max_vectors, 8);
 	assert_false(msi_enabled(&t->msi));
@@ -365,12 +372,12 @@ static void init_existing(void **state)
 	msi_exit(&t->msi);
 	/* Reserved Multiple Message Capable (110b), and a capability past 0xff. */
 	pci_put16(c + PCI_MSI_FLAGS, 6 << 1);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0x50, END, &ev_ops, &t->log), -EINVAL);
 	t->pci.cfg[0xf0] = PCI_CAP_ID_MSI;
 	pci_put16(&t->pci.cfg[0xf2], PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, &ev_ops, &t->log), -EINVAL);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, END, &ev_ops, &t->log), -EINVAL);
 	pci_put16(&t->pci.cfg[0xf2], PCI_MSI_FLAGS_64BIT);	/* 14 bytes fit */
-	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, &ev_ops, &t->log), 0);
+	assert_int_equal(msi_init_existing(&t->msi, &t->pci, 0xf0, END, &ev_ops, &t->log), 0);
 	msi_exit(&t->msi);
 	test_free(t);
 }

@@ -4,9 +4,11 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "vmm/log.h"
@@ -152,6 +154,87 @@ static void tx_to_fd(void **state)
 	close(fds[1]);
 	assert_int_equal(read(fds[0], buf, sizeof(buf)), 1);
 	assert_int_equal(buf[0], 'k');
+	close(fds[0]);
+}
+
+/* Write @len bytes of guest output through THR. */
+static void guest_out(struct serial *s, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t v = (uint8_t)text[i];
+
+		serial_io(s, THR, &v, 1, true);
+	}
+}
+
+/*
+ * Issue 13 item 8: on a terminal, the guest's title and screen-rewriting
+ * sequences never arrive; colours and line editing do. A pty stands in for
+ * the operator's terminal.
+ */
+static void tx_to_terminal_filtered(void **state)
+{
+	static const char in[] = "a\033]0;pwned\007b\033[2J\033[31mc\033[0m\033[Kd\033P1$r\033\\e\r\n";
+	static const char want[] = "ab\033[31mc\033[0m\033[Kde\r\n";
+	struct serial_config cfg = { .name = "com1" };
+	struct termios t;
+	struct serial s;
+	char buf[128];
+	ssize_t n;
+	int m, sl;
+
+	(void)state;
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(sl >= 0);
+	assert_int_equal(tcgetattr(sl, &t), 0);
+	cfmakeraw(&t);			/* no CR/LF translation: the bytes as sent */
+	assert_int_equal(tcsetattr(sl, TCSANOW, &t), 0);
+	cfg.tx_fd = sl;
+	assert_int_equal(serial_init(&s, &cfg), 0);
+	guest_out(&s, in, sizeof(in) - 1);
+	serial_exit(&s);
+	/* The pty hands bytes over asynchronously: read until all came, or 1 s of silence. */
+	for (n = 0; n < (ssize_t)sizeof(want) - 1;) {
+		struct pollfd p = { .fd = m, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&p, 1, 1000) != 1)
+			break;
+		k = read(m, buf + n, sizeof(buf) - (size_t)n);
+		if (k <= 0)
+			break;
+		n += k;
+	}
+	assert_int_equal(n, sizeof(want) - 1);
+	assert_memory_equal(buf, want, sizeof(want) - 1);
+	close(sl);
+	close(m);
+}
+
+/* A file or a pipe gets the guest's bytes as they are (logs, tests). */
+static void tx_to_pipe_unfiltered(void **state)
+{
+	static const char in[] = "a\033]0;t\007b";
+	struct serial_config cfg = { .name = "com1" };
+	struct serial s;
+	char buf[32];
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	cfg.tx_fd = fds[1];
+	assert_int_equal(serial_init(&s, &cfg), 0);
+	guest_out(&s, in, sizeof(in) - 1);
+	serial_exit(&s);
+	close(fds[1]);
+	assert_int_equal(read(fds[0], buf, sizeof(buf)), sizeof(in) - 1);
+	assert_memory_equal(buf, in, sizeof(in) - 1);
 	close(fds[0]);
 }
 
@@ -348,6 +431,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(scratch_and_masks, setup, teardown),
 		cmocka_unit_test_setup_teardown(tx_reaches_output, setup, teardown),
 		cmocka_unit_test(tx_to_fd),
+		cmocka_unit_test(tx_to_terminal_filtered),
+		cmocka_unit_test(tx_to_pipe_unfiltered),
 		cmocka_unit_test_setup_teardown(rx_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(rx_partial_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(fifo_reset_and_iir_fifo_bits, setup, teardown),

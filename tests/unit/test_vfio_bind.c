@@ -1,11 +1,15 @@
-/* cmocka: the binding record's text form. */
+/* cmocka: the binding record's text form, and what restoring keeps on a sysfs-like tree. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vfio/bind.h"
@@ -80,6 +84,60 @@ static void pid_liveness(void **state)
 	assert_false(bind_pid_alive(-1));
 }
 
+static void put_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * Issue 13 item 7: the driver the record names cannot take the device back
+ * (here it is not there at all): the record must stay, or `sluice release`
+ * has nothing to release the device from later.
+ */
+static void failed_rebind_keeps_record(void **state)
+{
+	char root[] = "/tmp/sluice-bind-XXXXXX", p[512], text[512];
+	struct bind_record r = {
+		.bdf = "0000:01:10.0", .pid = 1, .vm = "vm0", .driver = "igbvf", .rebound = true,
+	};
+	struct bind_record back;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/sys", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", root, r.bdf);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver_override", root, r.bdf);
+	put_file(p, "vfio-pci\n");
+	snprintf(p, sizeof(p), "%s/run", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/run/devices", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(bind_record_format(&r, text, sizeof(text)), 0);
+	snprintf(p, sizeof(p), "%s/run/devices/%s", root, r.bdf);
+	put_file(p, text);
+
+	snprintf(p, sizeof(p), "%s/sys", root);
+	snprintf(text, sizeof(text), "%s/run", root);
+	assert_true(bind_restore(p, text, &r) < 0);
+	assert_int_equal(bind_record_read(text, r.bdf, &back), 0);
+	assert_string_equal(back.driver, "igbvf");
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +147,7 @@ int main(void)
 		cmocka_unit_test(unknown_keys_ignored),
 		cmocka_unit_test(small_buffer_refused),
 		cmocka_unit_test(pid_liveness),
+		cmocka_unit_test(failed_rebind_keeps_record),
 	};
 	return cmocka_run_group_tests_name("vfio_bind", tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include "vmm/bus.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
+#include "vmm/msi.h"
+#include "vmm/msix.h"
 #include "vmm/pci.h"
 
 #define RW	(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)
@@ -567,6 +569,90 @@ static void std_body_clipped_at_next(void **state)
 	assert_policy(f, 0x48, 0x80, HID);
 }
 
+static void msi_nop_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled)
+{
+	(void)opaque, (void)n, (void)addr, (void)data, (void)enabled;
+}
+
+static void msi_nop_fire(void *opaque, unsigned n)
+{
+	(void)opaque, (void)n;
+}
+
+static const struct msi_ops msi_nop_ops = { .update = msi_nop_update, .fire = msi_nop_fire };
+
+/*
+ * Issue 13 item 5: a 64-bit maskable MSI at 0x50 claims 24 bytes, up to
+ * 0x68, but the PCIe capability starts at 0x60. Taking the MSI over must
+ * leave the PCIe capability as it was (header, values, and no writable bit
+ * on its read-only bytes): the MSI is clipped to a layout that fits, here
+ * 64-bit without per-vector masking (14 bytes).
+ */
+static void msi_overlapping_next_is_clipped(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cfg[0x20], wmask[0x20];
+	struct msi m;
+
+	cap_list(f, 0x50);
+	cap(f, 0x50, PCI_CAP_ID_MSI, 0x60);
+	pci_put16(&f->phys[0x52], PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | 2 << 1);
+	cap(f, 0x60, PCI_CAP_ID_EXP, 0);
+	pci_put16(&f->phys[0x62], 2 | PCI_EXP_TYPE_ENDPOINT << 4);
+	pci_put32(&f->phys[0x64], 0x8fc1);	/* DEVCAP */
+	build(f);
+	assert_int_equal(f->vc.msi_cap, 0x50);
+	assert_int_equal(f->vc.exp_cap, 0x60);
+	memcpy(cfg, &f->dev.cfg[0x60], sizeof(cfg));
+	memcpy(wmask, &f->dev.wmask[0x60], sizeof(wmask));
+	assert_int_equal(msi_init_existing(&m, &f->dev, f->vc.msi_cap, f->vc.msi_end, &msi_nop_ops,
+					   NULL), 0);
+	assert_memory_equal(&f->dev.cfg[0x60], cfg, sizeof(cfg));
+	assert_memory_equal(&f->dev.wmask[0x60], wmask, sizeof(wmask));
+	assert_int_equal(f->dev.cfg[0x60], PCI_CAP_ID_EXP);
+	assert_int_equal(pci_cfg_get32(&f->dev, 0x64), 0x8fc1);
+	/* What the guest sees of the MSI fits: 64-bit, not maskable, 4 vectors. */
+	assert_true(m.is64);
+	assert_false(m.maskable);
+	assert_int_equal(m.max_vectors, 4);
+	assert_int_equal(pci_cfg_get16(&f->dev, 0x52) & PCI_MSI_FLAGS_MASKBIT, 0);
+	assert_true(f->vc.msi_end <= 0x60);
+	assert_true(f->vc.problems & VFIO_CFG_BAD_OVERLAP);
+	msi_exit(&m);
+}
+
+/* Room for no MSI layout at all (4 bytes to the next): the MSI is hidden. */
+static void msi_without_room_hidden(void **state)
+{
+	struct fx *f = *state;
+	uint8_t off[MAXCAPS];
+
+	cap_list(f, 0x50);
+	cap(f, 0x50, PCI_CAP_ID_MSI, 0x54);
+	pci_put16(&f->phys[0x52], PCI_MSI_FLAGS_64BIT);
+	cap(f, 0x54, PCI_CAP_ID_PM, 0);
+	build(f);
+	assert_int_equal(f->vc.msi_cap, 0);
+	assert_int_equal(guest_caps(f, off), 1);
+	assert_int_equal(off[0], 0x54);
+	assert_true(f->vc.problems & VFIO_CFG_BAD_OVERLAP);
+}
+
+/* The same for MSI-X, which has a single layout of 12 bytes. */
+static void msix_without_room_hidden(void **state)
+{
+	struct fx *f = *state;
+	uint8_t off[MAXCAPS];
+
+	cap_list(f, 0x50);
+	cap(f, 0x50, PCI_CAP_ID_MSIX, 0x58);
+	cap(f, 0x58, PCI_CAP_ID_PM, 0);
+	build(f);
+	assert_int_equal(f->vc.msix_cap, 0);
+	assert_int_equal(guest_caps(f, off), 1);
+	assert_int_equal(off[0], 0x58);
+}
+
 /* ---- Extended capabilities ---- */
 
 static void ext_sriov_at_head(void **state)
@@ -774,6 +860,9 @@ int main(void)
 		T(std_loop_terminated),
 		T(std_longest_loop),
 		T(std_pointer_into_header),
+		T(msi_overlapping_next_is_clipped),
+		T(msi_without_room_hidden),
+		T(msix_without_room_hidden),
 		T(std_unaligned_masked),
 		T(std_pointer_past_length),
 		T(std_body_clipped_at_next),

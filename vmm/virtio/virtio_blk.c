@@ -333,14 +333,14 @@ static int serve_one(struct virtio_blk *blk, struct virtq *vq, struct iovec *iov
 
 	r = virtq_pop(vq, &c, &why);
 	if (r == -EINVAL) {
-		pr_err("%s: %s: %s; queue stopped until the driver resets the device",
+		pr_err_rl("%s: %s: %s; queue stopped until the driver resets the device",
 		       blk->name, vq->name, virtq_strerror(why));
 		return -EIO;
 	}
 	if (r)
 		return r;
 	if (virtio_blk_process(blk, &c, &used) < 0) {
-		pr_err("%s: %s: request with %u device-readable and %u device-writable bytes "
+		pr_err_rl("%s: %s: request with %u device-readable and %u device-writable bytes "
 		       "lacks the 16-byte header or the status byte (virtio 1.2 §5.2.6); "
 		       "queue stopped until the driver resets the device",
 		       blk->name, vq->name, c.out_len, c.in_len);
@@ -353,12 +353,17 @@ static int serve_one(struct virtio_blk *blk, struct virtq *vq, struct iovec *iov
 int virtio_blk_serve(struct virtio_blk *blk, struct virtq *vq, bool *notify)
 {
 	struct iovec iov[VIRTIO_BLK_QUEUE_SIZE];
-	int served = 0, err;
+	int served = 0, err = -EAGAIN;
 
 	do {
 		virtq_disable_notify(vq);
-		while (!(err = serve_one(blk, vq, iov)))
+		while (served < VIRTIO_BLK_BUDGET && !(err = serve_one(blk, vq, iov)))
 			served++;
+		/* A driver that keeps the ring full gets a batch, then the worker yields. */
+		if (served == VIRTIO_BLK_BUDGET) {
+			*notify = virtq_need_notify(vq);
+			return served;
+		}
 	} while (err == -EAGAIN && virtq_enable_notify(vq));
 	*notify = served && virtq_need_notify(vq);
 	return err == -EAGAIN ? served : err;

@@ -19,6 +19,8 @@
 #define VIRTIO_BLK_SECTOR_SIZE	512
 #define VIRTIO_BLK_QUEUE_SIZE	256	/* the transport's maximum queue size */
 /* Data segments per request (§5.2.4): the queue size less header and status. */
+/* Requests one virtio_blk_serve() call serves at most (the worker then yields). */
+#define VIRTIO_BLK_BUDGET	64
 #define VIRTIO_BLK_SEG_MAX	(VIRTIO_BLK_QUEUE_SIZE - 2)
 
 struct virtio_blk {
@@ -60,10 +62,12 @@ void virtio_blk_config_read(const struct virtio_blk *blk, uint32_t offset, void 
 int virtio_blk_process(struct virtio_blk *blk, struct virtq_chain *c, uint32_t *used_len);
 
 /*
- * Serve every available request on @vq, with available buffer notifications
- * off meanwhile. Returns the number served and sets *notify when the driver
- * wants a used buffer notification; or -EIO when the queue is or became
- * broken (already logged): the transport sets DEVICE_NEEDS_RESET (§2.1.2).
+ * Serve the available requests on @vq, at most VIRTIO_BLK_BUDGET, with
+ * available buffer notifications off meanwhile. Returns the number served
+ * (VIRTIO_BLK_BUDGET: there may be more; the caller comes back after
+ * yielding) and sets *notify when the driver wants a used buffer
+ * notification; or -EIO when the queue is or became broken (already
+ * logged): the transport sets DEVICE_NEEDS_RESET (§2.1.2).
  */
 int virtio_blk_serve(struct virtio_blk *blk, struct virtq *vq, bool *notify);
 

@@ -26,6 +26,9 @@ static void blk_queue_notify(void *opaque, unsigned q)
 	r = virtio_blk_serve(&d->blk, virtio_pci_vq(d->vp, q), &notify);
 	if (notify)
 		virtio_pci_notify(d->vp, q);
+	/* A full batch: back through epoll, so a reset can park the worker between batches. */
+	if (r == VIRTIO_BLK_BUDGET)
+		virtio_pci_kick(d->vp, q);
 	if (r == -EIO)
 		virtio_pci_needs_reset(d->vp);
 }

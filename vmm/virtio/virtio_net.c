@@ -157,17 +157,37 @@ static int tap_watch(struct virtio_net_dev *d, uint32_t events)
 	return err;
 }
 
+unsigned virtio_net_tx_iov(const struct iovec *in, unsigned cnt,
+			   const struct virtio_net_hdr_v1 *h, struct iovec *out)
+{
+	size_t skip = VIRTIO_NET_HDR_LEN;
+	unsigned n = 0;
+
+	/* The header's iovec points at sluice's copy: its bytes are never re-read. */
+	out[n++] = (struct iovec){ .iov_base = (void *)(uintptr_t)h, .iov_len = VIRTIO_NET_HDR_LEN };
+	for (; cnt; in++, cnt--) {
+		size_t k = in->iov_len < skip ? in->iov_len : skip;
+
+		skip -= k;
+		if (in->iov_len > k)
+			out[n++] = (struct iovec){ .iov_base = (uint8_t *)in->iov_base + k,
+						   .iov_len = in->iov_len - k };
+	}
+	return n;
+}
+
 static void tx_one(struct virtio_net_dev *d, const struct virtq_chain *c)
 {
 	struct virtio_net_hdr_v1 h;
+	unsigned n;
 
 	if (c->out_len < VIRTIO_NET_HDR_LEN)
 		return;		/* no header: nothing to send (§5.1.6.2) */
 	iov_to_buf(c->iov, c->nr_out, &h, sizeof(h));
 	if (!virtio_net_tx_hdr_ok(&h, d->acked))
 		return;
-	/* The guest's buffers go to the TAP as they are: header, then frame. */
-	if (writev(d->tap.fd, c->iov, (int)c->nr_out) < 0 && errno != EAGAIN && !d->tap_err_logged) {
+	n = virtio_net_tx_iov(c->iov, c->nr_out, &h, d->tx_iov);
+	if (writev(d->tap.fd, d->tx_iov, (int)n) < 0 && errno != EAGAIN && !d->tap_err_logged) {
 		pr_err("%s: writing to the TAP: %s (further errors not reported)", d->name, strerror(errno));
 		d->tap_err_logged = true;
 	}
@@ -190,7 +210,7 @@ static void tx_run(struct virtio_net_dev *d)
 			done++;
 		}
 		if (r == -EINVAL) {
-			pr_err("%s: %s: %s; queue stopped until the driver resets the device", d->name,
+			pr_err_rl("%s: %s: %s; queue stopped until the driver resets the device", d->name,
 			       vq->name, virtq_strerror(why));
 			virtio_pci_needs_reset(d->vp);
 		}
@@ -265,13 +285,13 @@ static int rx_pop(struct virtio_net_dev *d, struct virtq *vq, struct rx_chain *c
 			return 0;
 		}
 		if (r == -EINVAL)
-			pr_err("%s: %s: %s; queue stopped until the driver resets the device", d->name,
+			pr_err_rl("%s: %s: %s; queue stopped until the driver resets the device", d->name,
 			       vq->name, virtq_strerror(why));
 		if (r)
 			return -EIO;
 		/* §5.1.6.3: receive buffers are device-writable and hold at least the header. */
 		if (c.nr_out || !c.in_len || (!nch && c.in_len < VIRTIO_NET_HDR_LEN)) {
-			pr_err("%s: %s: a receive buffer with %u readable and %u writable bytes "
+			pr_err_rl("%s: %s: a receive buffer with %u readable and %u writable bytes "
 			       "(virtio 1.2 §5.1.6.3); queue stopped until the driver resets the device",
 			       d->name, vq->name, c.out_len, c.in_len);
 			virtq_set_broken(vq, VIRTQ_E_REQUEST);
@@ -431,7 +451,7 @@ static void on_vhost_err(struct ev_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
-	pr_err("%s: vhost-net stopped a queue on a malformed ring; the device needs a reset", d->name);
+	pr_err_rl("%s: vhost-net stopped a queue on a malformed ring; the device needs a reset", d->name);
 	virtio_pci_needs_reset(d->vp);
 }
 
@@ -444,7 +464,7 @@ static void net_reset(void *opaque)
 		vhost_net_stop(&d->vhost);
 		/* An error of the old rings must not flag the device the driver sets up next. */
 		if (read(d->vhost.err_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-			pr_warn("%s: vhost-net error eventfd: %s", d->name, strerror(errno));
+			pr_warn_rl("%s: vhost-net error eventfd: %s", d->name, strerror(errno));
 	} else {
 		tap_watch(d, 0);
 	}

@@ -64,6 +64,7 @@ struct virtio_net_dev {
 	size_t frame_len;		/* > 0: a frame waits for receive buffers */
 	uint32_t tap_events;		/* what the worker waits for on the TAP */
 	struct iovec iov[VIRTIO_NET_IOV_MAX];
+	struct iovec tx_iov[VIRTIO_NET_IOV_MAX + 1];	/* the checked header + the frame */
 	bool tap_err_logged;
 	bool tap_gone;			/* the TAP reported ERR/HUP: deleted under us */
 };
@@ -98,6 +99,15 @@ bool virtio_net_features_ok(uint64_t features);
 unsigned virtio_net_tap_offloads(uint64_t features);
 /* §5.1.6.2: may a transmitted frame with this header go to the TAP? */
 bool virtio_net_tx_hdr_ok(const struct virtio_net_hdr_v1 *h, uint64_t features);
+/*
+ * What goes to the TAP for a TX chain of @cnt buffers whose header was
+ * checked on the copy @h: @h itself, then the chain's bytes after the
+ * header. The guest's own header bytes are never read again, so a vCPU
+ * cannot change them between the check and the send (a double fetch).
+ * Fills @out (room for @cnt + 1) and returns how many it used.
+ */
+unsigned virtio_net_tx_iov(const struct iovec *in, unsigned cnt,
+			   const struct virtio_net_hdr_v1 *h, struct iovec *out);
 /*
  * §5.1.6.4: make the TAP's header fit what the driver negotiated, with
  * @num_buffers; false when the frame cannot be given to it (drop it).

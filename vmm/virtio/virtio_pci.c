@@ -55,36 +55,6 @@ static void irq_set_vector(struct virtio_pci *vp, struct vpci_irq *s, uint16_t v
 	msix_route_follow(&vp->vecs, &s->follow, vector < nr_vectors(vp) ? vector : MSIX_ROUTE_NONE);
 }
 
-static void vector_pending(void *opaque, unsigned n)
-{
-	struct virtio_pci *vp = opaque;
-
-	msix_signal(&vp->msix, n);
-}
-
-static const struct msix_route_ops route_ops = {
-	.pending = vector_pending,
-};
-
-static void msi_update(void *opaque, unsigned n, uint64_t addr, uint32_t data, bool enabled)
-{
-	struct virtio_pci *vp = opaque;
-
-	msix_route_update(&vp->vecs, n, addr, data, enabled);
-}
-
-static void msi_fire(void *opaque, unsigned n)
-{
-	struct virtio_pci *vp = opaque;
-
-	msix_route_fire(&vp->vecs, n);
-}
-
-static const struct msi_ops msi_ops = {
-	.update = msi_update,
-	.fire = msi_fire,
-};
-
 /*
  * §4.1.4.5: with MSI-X off, INTA# stays asserted while ISR has a bit set;
  * the guest's Interrupt Disable (PCI 3.0 §6.2.2) keeps it deasserted.
@@ -177,7 +147,7 @@ static void doorbell_on(struct virtio_pci *vp, unsigned q)
 		return;
 	err = ioeventfd(vp, doorbell_addr(vp, q), vq->kick_fd, true);
 	if (err)
-		pr_warn("%s (%s): %s: ioeventfd at 0x%" PRIx64 ": %s; kicks exit to sluice",
+		pr_warn_rl("%s (%s): %s: ioeventfd at 0x%" PRIx64 ": %s; kicks exit to sluice",
 			vp->cfg.name, vp->pci.bdf, vq->vq.name, doorbell_addr(vp, q), strerror(-err));
 	vq->ioeventfd = !err;
 }
@@ -370,7 +340,7 @@ static void queue_enable(struct virtio_pci *vp, unsigned q)
 	err = a.size > vp->cfg.queue_size ? -EINVAL :
 	      virtq_enable(&vq->vq, &vp->vm->mem, &a, vpci_features(&vp->regs));
 	if (err) {
-		pr_err("%s (%s): %s: cannot enable: %s", vp->cfg.name, vp->pci.bdf, vq->vq.name,
+		pr_err_rl("%s (%s): %s: cannot enable: %s", vp->cfg.name, vp->pci.bdf, vq->vq.name,
 		       a.size > vp->cfg.queue_size ? "queue size above the maximum" :
 		       virtq_strerror(vq->vq.err));
 		vpci_queue_refuse(&vp->regs, q);
@@ -385,7 +355,7 @@ static void device_start(struct virtio_pci *vp)
 	int err = vp->cfg.ops->start ? vp->cfg.ops->start(vp->cfg.dev, vpci_features(&vp->regs)) : 0;
 
 	if (err) {
-		pr_err("%s (%s): cannot start: %s; the device needs a reset", vp->cfg.name,
+		pr_err_rl("%s (%s): cannot start: %s; the device needs a reset", vp->cfg.name,
 		       vp->pci.bdf, strerror(-err));
 		virtio_pci_needs_reset(vp);
 		return;
@@ -690,7 +660,7 @@ static int pci_init(struct virtio_pci *vp)
 	vp->pci_cfg_cap = vpci_add_caps(pci, c->nr_queues, c->config_size);
 	if (vp->pci_cfg_cap < 0)
 		return vp->pci_cfg_cap;
-	err = msix_init(&vp->msix, pci, &l, &msi_ops, vp);
+	err = msix_init(&vp->msix, pci, &l, &msix_route_msi_ops, &vp->vecs);
 	if (err)
 		return err;
 	vp->msix_ready = true;
@@ -751,7 +721,7 @@ int virtio_pci_create(struct virtio_pci **vpp, struct vm *vm, const struct virti
 	pthread_cond_init(&vp->w.cond, NULL);
 	if ((err = check_config(vp)) || (err = pci_init(vp)))
 		goto err_destroy;
-	err = msix_route_init(&vp->vecs, vm, vp->pci.bdf, nr_vectors(vp), &route_ops, vp);
+	err = msix_route_init(&vp->vecs, vm, vp->pci.bdf, nr_vectors(vp), NULL, vp);
 	if (err)
 		goto err_destroy;
 	vp->vecs_ready = true;
