@@ -11,7 +11,7 @@ NB_QEMU_L=/usr/share/qemu-bed
 # L1 has 2 CPUs: testpmd busy-polls one, the VMM and the kernel far end get the other.
 NB_VMM_CPU=0
 NB_DPDK_CPU=1
-NB_WHERE="bed (nested: L2 under KVM on SVM that QEMU TCG emulates)"
+NB_WHERE=bed_nested_under_TCG
 
 # nb_bed_checks: each boot ran, finished, and every counted sample was answered.
 nb_bed_checks() {

@@ -115,13 +115,17 @@ nb_far_dpdk() {
 	NB_TESTPMD=$!
 	exec 7> "$NB_WORK/tp.in"
 	NB_UNDO_CMD="kill $NB_TESTPMD" nb_do true
+	# Ready when it answers: L1 pings it through the PF (the NIC switches PF->VF
+	# frames). Not its "Press enter" line: testpmd's stdout to a file is buffered.
+	ip-full neigh replace 10.88.0.3 lladdr $NB_DPDK_MAC_VF dev "$NB_PF_DEV" nud permanent
 	k=0
-	while [ $k -lt 120 ] && ! grep -q 'Press enter to exit' "$NB_WORK/testpmd.log"; do
+	while [ $k -lt 90 ] && ! ping -c 1 -W 1 10.88.0.3 >/dev/null 2>&1; do
 		kill -0 $NB_TESTPMD 2>/dev/null || break
-		sleep 1; k=$((k + 1))
+		k=$((k + 1))
 	done
-	grep -q 'Press enter to exit' "$NB_WORK/testpmd.log" ||
-		{ echo "netbench: testpmd did not start on $NB_VF1 and $NB_TAP:"; tail -n 15 "$NB_WORK/testpmd.log"; return 1; }
+	ping -c 1 -W 1 10.88.0.3 >/dev/null 2>&1 ||
+		{ echo "netbench: testpmd on $NB_VF1 does not answer 10.88.0.3:"; tail -n 15 "$NB_WORK/testpmd.log"; return 1; }
+	echo "netbench: testpmd answers on $NB_VF1 after $k s"
 }
 
 # nb_sample PID: KVM's counters for the VM of PID (debugfs, all vCPUs summed) and
@@ -147,6 +151,9 @@ nb_watch() {
 	while IFS= read -r l; do
 		case $l in *"$nb_cr") l=${l%?} ;; esac
 		echo "$l" >> "$NB_WORK/$1.log"
+		case $l in
+		*"@@GUEST result "*|*"@@GUEST far "*|*"@@NB "*) echo "netbench: $1: ${l#*@@}" ;;
+		esac
 		case $l in
 		*"@@GUEST mark "*)
 			[ -n "$pid" ] || read -r pid < "$NB_WORK/$1.pid"
@@ -197,11 +204,12 @@ nb_boot() {
 	local tag=$1-$2 dog
 	rm -f "$NB_WORK/$tag".*
 	[ "$1$2" = qemuvf ] && { nb_bind_vfio "$NB_VF0" || return 1; }
-	nb_vmm_cmd "$1" "$2" > "$NB_WORK/$tag.cmd"
+	{ [ -n "${NB_VMM_CPU:-}" ] && printf '%s\n' taskset -c "$NB_VMM_CPU"; nb_vmm_cmd "$1" "$2"; } > "$NB_WORK/$tag.cmd"
+	echo "netbench: $tag: booting"
 	(
 		IFS='
 '
-		${NB_VMM_CPU:+taskset -c $NB_VMM_CPU} $(cat "$NB_WORK/$tag.cmd") < /dev/null 2>&1 &
+		$(cat "$NB_WORK/$tag.cmd") < /dev/null 2>&1 &
 		echo $! > "$NB_WORK/$tag.pid"
 		wait $!
 		echo "@@NB status $?"
