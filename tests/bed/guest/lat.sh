@@ -44,7 +44,7 @@ sp_summary() {
 	/dropped messages/ { v = $0; sub(/.*dropped messages = /, "", v); sub(/;.*/, "", v); printf "lost=%s ", v }
 	/<MAX> observation/ { printf "max=%s ", $NF }
 	/<MIN> observation/ { printf "min=%s ", $NF }
-	/percentile/ { p = $4; sub(/0+$/, "", p); sub(/\.$/, "", p); printf "p%s=%s ", p, $NF }
+	/---> percentile / { p = $4; sub(/0+$/, "", p); sub(/\.$/, "", p); printf "p%s=%s ", p, $NF }
 	/avg-rtt=/ { v = $0; sub(/.*avg-rtt=/, "", v); sub(/ .*/, "", v); printf "avg=%s ", v }
 	' "$1"
 }

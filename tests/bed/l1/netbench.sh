@@ -164,7 +164,7 @@ nb_watch() {
 
 # nb_cmdline PATH: the guest's command line (lat.sh's settings).
 nb_cmdline() {
-	local far="" f c="console=ttyS0 panic=-1 sluice.n=$NB_N sluice.rate=$NB_RATE sluice.sizes=$NB_SIZES"
+	local far="" f c="console=ttyS0 panic=-1 quiet loglevel=1 sluice.n=$NB_N sluice.rate=$NB_RATE sluice.sizes=$NB_SIZES"
 	if [ "$1" = vf ]; then
 		for f in $NB_FARS; do case $f in kernel) far="$far,kernel@10.88.0.1" ;; dpdk) far="$far,dpdk@10.88.0.3" ;; esac; done
 		echo "$c sluice.ip=10.88.0.2/24 sluice.neigh=10.88.0.1@$NB_PF_MAC,10.88.0.3@$NB_DPDK_MAC_VF sluice.far=${far#,}"
@@ -228,8 +228,9 @@ nb_boot() {
 # marks) and a `run` line (exit status, whether the guest finished, --stats).
 nb_emit() {
 	local tag=$1-$2 l st done
+	touch "$NB_WORK/$tag.marks"
 	awk -v vmm=$1 -v path=$2 '
-	FNR == NR {	# the marks: "begin|end far=F size=S mode=M k=v..."
+	FILENAME == ARGV[1] {	# the marks: "begin|end far=F size=S mode=M k=v..."
 		key = $2 " " $3 " " $4
 		for (i = 5; i <= NF; i++) { split($i, kv, "="); m[$1, key, kv[1]] = kv[2]; names[kv[1]] = 1 }
 		next
