@@ -5,7 +5,7 @@
 # closed loop and open loop, 1000 samples after a warm-up. The host turns the
 # results into build/bench/ (table, JSON, SVG; scripts/bench-report). Under
 # nested TCG the absolute numbers are emulation-bound: read the ratios.
-# bed: timeout=1800
+# bed: timeout=3600
 # bed: smp=2
 # bed: guest=lat
 # bed: tools=iproute2 sockperf dpdk qemu

@@ -74,8 +74,10 @@ one() {
 	echo "@@GUEST result $key $res irqs=$(( $(irqs) - i0 ))"
 	case "$res" in
 	"rc=0 "*samples=*) ;;
-	*) echo "@@GUEST tool-output $key:"; tail -n 5 $out ;;
+	*) tail -n 5 $out | sed "s/^/@@GUEST tool $key: /" ;;
 	esac
+	# Let replies still in flight (an overloaded open loop) drain before the next run.
+	sleep 1
 }
 
 for e in $(echo "$far" | tr , ' '); do

@@ -152,7 +152,7 @@ nb_watch() {
 		case $l in *"$nb_cr") l=${l%?} ;; esac
 		echo "$l" >> "$NB_WORK/$1.log"
 		case $l in
-		*"@@GUEST result "*|*"@@GUEST far "*|*"@@NB "*) echo "netbench: $1: ${l#*@@}" ;;
+		*"@@GUEST result "*|*"@@GUEST far "*|*"@@GUEST tool "*|*"@@NB "*) echo "netbench: $1: ${l#*@@}" ;;
 		esac
 		case $l in
 		*"@@GUEST mark "*)

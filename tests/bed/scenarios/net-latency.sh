@@ -4,11 +4,11 @@
 # closed and open loop, a few samples each. Checks only that each path ran,
 # every sample was answered and (on the host) that the JSON and SVG files the
 # report makes parse. No check on speed: the numbers are `make bench`'s.
-# bed: timeout=1500
+# bed: timeout=900
 # bed: smp=2
 # bed: guest=lat
 # bed: tools=iproute2 sockperf dpdk qemu
 # bed: host=scripts/bench-report --check
-NB_SIZES=64 NB_N=50 NB_RATE=100 NB_TIMEOUT=300
+NB_SIZES=64 NB_N=50 NB_RATE=100 NB_TIMEOUT=240
 . /bed/netbench-bed.sh
 nb_bed_main
