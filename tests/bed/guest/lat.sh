@@ -57,7 +57,7 @@ one() {
 	if [ "$f" = kernel ]; then
 		if [ "$m" = closed ]; then
 			# sockperf counts a valid window of -t minus its 0.4 s warm-up.
-			t=$(awk -v n=$n -v r=${probe:-500} 'BEGIN { t = int(n * 1.3 / r + 1.5); print (t < 2 ? 2 : (t > 180 ? 180 : t)) }')
+			t=$(awk -v n=$n -v r=${probe:-500} 'BEGIN { t = int(n * 2 / r + 2.5); print (t < 3 ? 3 : (t > 180 ? 180 : t)) }')
 			# --mps caps what sockperf preallocates for its samples (rate x time:
 			# unbounded, it fails with ENOMEM in a small guest); 5x the probed rate
 			# never paces a closed loop.

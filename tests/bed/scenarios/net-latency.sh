@@ -9,6 +9,6 @@
 # bed: guest=lat
 # bed: tools=iproute2 sockperf dpdk qemu
 # bed: host=scripts/bench-report --check
-NB_SIZES=64 NB_N=50 NB_RATE=100 NB_TIMEOUT=240
+NB_SIZES=64 NB_N=50 NB_RATE=20 NB_TIMEOUT=240
 . /bed/netbench-bed.sh
 nb_bed_main
