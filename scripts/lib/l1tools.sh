@@ -20,3 +20,35 @@ l1_tool_iproute2() {
 	[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || return 1
 	initramfs_add_binary "$1" "$(command -v ip || echo /sbin/ip)" /usr/sbin/ip-full
 }
+
+# sockperf (Debian's sockperf): the UDP latency client and server.
+l1_tool_sockperf() {
+	[ -x /usr/bin/sockperf ] || return 1
+	initramfs_add_binary "$1" /usr/bin/sockperf /usr/bin/sockperf
+}
+
+# dpdk-testpmd (Debian's dpdk-dev) with only the plugins the bed uses, as files to
+# load with -d (TESTBED.md): the igb/igbvf PMD, the TAP's af_packet PMD and the
+# ring mempool; /usr/lib/dpdk-pmds/ in L1.
+l1_tool_dpdk() {
+	local pmds=/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0 p
+	[ -x /usr/bin/dpdk-testpmd ] || return 1
+	initramfs_add_binary "$1" /usr/bin/dpdk-testpmd /usr/bin/dpdk-testpmd
+	mkdir -p "$1/usr/lib/dpdk-pmds"
+	for p in librte_net_e1000 librte_net_af_packet librte_mempool_ring; do
+		[ -f "$pmds/$p.so.23.0" ] || return 1
+		initramfs_add_binary "$1" "$pmds/$p.so.23.0" "/usr/lib/dpdk-pmds/$p.so"
+	done
+}
+
+# qemu-system-x86_64 (Debian's, from bookworm-backports) for KVM inside L1, with a
+# -L folder, /usr/share/qemu-bed, holding only the firmware a -kernel boot loads.
+l1_tool_qemu() {
+	local f
+	[ -x /usr/bin/qemu-system-x86_64 ] || return 1
+	initramfs_add_binary "$1" /usr/bin/qemu-system-x86_64 /usr/bin/qemu-system-x86_64
+	mkdir -p "$1/usr/share/qemu-bed"
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin; do
+		cp -L "$f" "$1/usr/share/qemu-bed/" || return 1
+	done
+}

@@ -23,14 +23,6 @@ for i in $(ls /sys/class/net | grep -v '^lo$'); do
 	grep "$i" /proc/interrupts
 done
 case " $(cat /proc/cmdline) " in
-*" sluice.test=ping:"*)
-	n=$(sed 's/.*sluice.test=ping:\([0-9]*\).*/\1/' /proc/cmdline)
-	# Same console output as idle: only the packets differ between the runs.
-	if ping -q -c "$n" -i 0.02 10.0.2.2 | grep -q " $n packets received"; then
-		echo "@@GUEST ping:ok"; else echo "@@GUEST ping:no"; fi ;;
-*" sluice.test=idle:"*)
-	sleep "$(sed 's/.*sluice.test=idle:\([0-9]*\).*/\1/' /proc/cmdline)"
-	echo "@@GUEST idle:ok" ;;
 *" sluice.test=hold "*)
 	# A heartbeat a second, with a counter and eth0's link: the host sees the guest
 	# (and its NIC) still going at any later moment.
