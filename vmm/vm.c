@@ -253,6 +253,10 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg)
 		       cfg->hugepages ? " from hugepages" : "", strerror(-err));
 		goto err_destroy;
 	}
+	if (!vm->mem.hugepages && !vm->mem.thp)
+		pr_warn("%s: transparent huge pages are off on this host: guest RAM is on 4 KiB pages, "
+			"which makes every first touch a nested page fault; give --hugepages, or set "
+			"/sys/kernel/mm/transparent_hugepage/enabled to madvise", vm->name);
 	if ((err = set_memslots(vm)) || (err = create_irqchip(vm)) || (err = get_cpuid(vm)))
 		goto err_destroy;
 	err = route_table_init(&vm->routes, route_max_routes(vm->vm_fd));
