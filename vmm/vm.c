@@ -366,6 +366,7 @@ void vm_print_stats(struct vm *vm)
 {
 	static const char *const names[] = {
 		"exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_injections",
+		"irq_window_exits", "insn_emulation", "pf_taken", "pf_fixed",
 	};
 	uint64_t val[ARRAY_SIZE(names)] = { 0 }, uio = 0, ummio = 0;
 	unsigned i, k;

@@ -4,9 +4,12 @@
  * resident memory at the pattern split into guest memory and the rest, and
  * KVM's per-VM counters of the run:
  *
- *   bootclock PATTERN COMMAND [ARGS...]
+ *   bootclock [-t SECONDS] PATTERN COMMAND [ARGS...]
  *   -> "bootclock: pattern_ms=... exit_ms=... rss_kib=... ram_rss_kib=...
  *       ram_thp_kib=... ram_maps=... kvm_sample_ms=... kvm_exits=... status=..."
+ *
+ * With -t, the command is killed (SIGKILL) after SECONDS and the line says
+ * timeout=1; its status is then 137.
  *
  * Guest memory is every mapping whose smaps VmFlags has "hg" (MADV_HUGEPAGE)
  * or "ht" (hugetlb), or that is sluice's memfd "sluice-ram": sluice advises
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,11 +255,17 @@ int main(int argc, char **argv)
 	static struct lines lines;
 	struct run r = { .t_pat = -1 };
 	uint64_t kvm[NR_KVM] = { 0 };
-	double t_kvm = -1;
+	double t_kvm = -1, limit_ms = 0;
+	bool killed = false;
 	int fd, status;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: bootclock PATTERN COMMAND [ARGS...]\n");
+	if (argc > 2 && !strcmp(argv[1], "-t")) {
+		limit_ms = atof(argv[2]) * 1e3;
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc < 3 || limit_ms < 0) {
+		fprintf(stderr, "usage: bootclock [-t SECONDS] PATTERN COMMAND [ARGS...]\n");
 		return 2;
 	}
 	r.pattern = argv[1];
@@ -268,10 +278,14 @@ int main(int argc, char **argv)
 
 		if (!sample_kvm(r.pid, kvm))
 			t_kvm = now_ms() - r.t0;
+		if (limit_ms && !killed && now_ms() - r.t0 > limit_ms)
+			killed = !kill(r.pid, SIGKILL);
 		if (poll(&p, 1, 100) > 0 && read_lines(fd, &lines, on_line, &r))
 			break;
 	}
 	waitpid(r.pid, &status, 0);
+	if (killed)
+		printf("bootclock: timeout=1 after %.0f s\n", limit_ms / 1e3);
 	print_result(r.t_pat, now_ms() - r.t0, r.have_rss ? &r.rss : NULL, t_kvm, kvm, status);
 	return r.t_pat < 0;
 }
