@@ -387,4 +387,9 @@ void vm_print_stats(struct vm *vm)
 		fprintf(stderr, " kvm_%s=%llu", names[k], (unsigned long long)val[k]);
 	fprintf(stderr, " user_io=%llu user_mmio=%llu\n", (unsigned long long)uio,
 		(unsigned long long)ummio);
+	fprintf(stderr, "sluice: %s: exits to sluice by device: pio", vm->name);
+	bus_print_hits(&vm->pio, stderr);
+	fprintf(stderr, "; mmio");
+	bus_print_hits(&vm->mmio, stderr);
+	fputc('\n', stderr);
 }
