@@ -250,18 +250,18 @@ static void hits_counted_per_range(void **state)
 {
 	struct bus *b = *state;
 	struct rec r = { .id = 1 };
-	uint8_t v = 0;
+	uint8_t v[2] = { 0 };
 	char buf[128] = "";
 	FILE *f;
 
 	assert_int_equal(bus_register(b, 0x3f8, 8, record, &r, "com1"), 0);
 	assert_int_equal(bus_register(b, 0x80, 1, record, &r, "post"), 0);
 	assert_int_equal(bus_register(b, 0x64, 1, record, &r, "i8042"), 0);
-	assert_int_equal(bus_access(b, 0x3f8, &v, 1, true), 0);
-	assert_int_equal(bus_access(b, 0x3fd, &v, 1, false), 0);
-	assert_int_equal(bus_access(b, 0x80, &v, 1, true), 0);
-	assert_int_equal(bus_access(b, 0x81, &v, 1, true), -ENOENT);
-	assert_int_equal(bus_access(b, 0x3ff, &v, 2, false), -ENOENT);	/* straddles the end */
+	assert_int_equal(bus_access(b, 0x3f8, v, 1, true), 0);
+	assert_int_equal(bus_access(b, 0x3fd, v, 1, false), 0);
+	assert_int_equal(bus_access(b, 0x80, v, 1, true), 0);
+	assert_int_equal(bus_access(b, 0x81, v, 1, true), -ENOENT);
+	assert_int_equal(bus_access(b, 0x3ff, v, 2, false), -ENOENT);	/* straddles the end */
 	f = fmemopen(buf, sizeof(buf), "w");
 	assert_non_null(f);
 	bus_print_hits(b, f);
