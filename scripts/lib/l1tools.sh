@@ -20,3 +20,20 @@ l1_tool_iproute2() {
 	[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || return 1
 	initramfs_add_binary "$1" "$(command -v ip || echo /sbin/ip)" /usr/sbin/ip-full
 }
+
+# Debian's QEMU (a peer VMM for benchmarks) with its shared libraries, and the
+# firmware it loads for direct kernel boot in /usr/share/qemu (its default -L
+# folder): SeaBIOS and its option ROMs for -M q35, and SeaBIOS's microvm build
+# for -M microvm (its default firmware in QEMU 10; without it QEMU stops with
+# "could not load PC BIOS 'bios-microvm.bin'", which is why microvm once
+# seemed to print nothing).
+l1_tool_qemu() {
+	local q f d=/usr/share/qemu
+	q=$(command -v qemu-system-x86_64) || return 1
+	initramfs_add_binary "$1" "$q" /usr/bin/qemu-system-x86_64
+	mkdir -p "$1$d"
+	for f in /usr/share/seabios/bios-256k.bin $d/linuxboot_dma.bin $d/kvmvapic.bin \
+		/usr/share/seabios/bios-microvm.bin; do
+		cp -L "$f" "$1$d/" || return 1
+	done
+}
