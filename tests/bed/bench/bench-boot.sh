@@ -75,7 +75,9 @@ report() {
 }
 
 for v in $vmms; do
-	echo "bench-boot: $v: $(values $v exit_ms | wc -l) of $runs runs good"
+	n=$(values $v exit_ms | wc -l)
+	echo "bench-boot: $v: $n of $runs runs good"
+	[ "$n" -gt 0 ] || { echo "bench-boot: $v: no number (no run reached /init and exited 0; see the tails below)"; continue; }
 	report $v pattern_ms start_to_init_ms ms
 	report $v exit_ms start_to_exit_ms ms
 	report $v uptime guest_uptime_at_init_s s
