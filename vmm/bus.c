@@ -126,6 +126,8 @@ int bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool i
 		/* Wholly inside: start in range, and @len fits in what is left of it. */
 		found = addr - r.base <= r.len - 1 && len - 1 <= range_last(&r) - addr;
 	}
+	/* Under the read lock the array stays put; vCPUs count in parallel. */
+	__atomic_fetch_add(found ? &b->ranges[i - 1].hits : &b->misses, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&b->lock);
 
 	if (!found) {
@@ -136,4 +138,20 @@ int bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool i
 	/* Unlocked, on a copy: the callback may (un)register ranges, even its own. */
 	r.fn(r.opaque, addr - r.base, data, len, is_write);
 	return 0;
+}
+
+void bus_print_hits(struct bus *b, FILE *f)
+{
+	size_t i;
+
+	pthread_rwlock_rdlock(&b->lock);
+	for (i = 0; i < b->nr; i++) {
+		uint64_t n = __atomic_load_n(&b->ranges[i].hits, __ATOMIC_RELAXED);
+
+		if (n)
+			fprintf(f, " %s=%llu", b->ranges[i].name ? b->ranges[i].name : "?",
+				(unsigned long long)n);
+	}
+	fprintf(f, " unclaimed=%llu", (unsigned long long)__atomic_load_n(&b->misses, __ATOMIC_RELAXED));
+	pthread_rwlock_unlock(&b->lock);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * @offset is relative to the range's base. @data holds @len bytes (1, 2, 4
@@ -27,6 +28,7 @@ struct bus_range {
 	void *opaque;
 	const char *name;	/* for messages: "com1", "0000:00:02.0 BAR0"; borrowed,
 				 * must outlive the registration */
+	uint64_t hits;		/* accesses dispatched (atomic adds under the read lock) */
 };
 
 struct bus {
@@ -34,6 +36,7 @@ struct bus {
 	pthread_rwlock_t lock;
 	struct bus_range *ranges;	/* sorted by base, never overlapping */
 	size_t nr, cap;
+	uint64_t misses;	/* accesses no range held (atomic) */
 };
 
 int bus_init(struct bus *b, const char *name);
@@ -55,5 +58,12 @@ int bus_unregister(struct bus *b, uint64_t base);
  * writes are dropped).
  */
 int bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+/*
+ * Print " NAME=HITS" for every range the guest accessed, and " unclaimed=N",
+ * to @f: what each device model costs in exits to sluice (--stats). A range
+ * that was unregistered (a moved BAR) takes its count with it.
+ */
+void bus_print_hits(struct bus *b, FILE *f);
 
 #endif

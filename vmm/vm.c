@@ -250,6 +250,10 @@ int vm_create(struct vm *vm, int kvm_fd, const struct vm_config *cfg)
 		       cfg->hugepages ? " from hugepages" : "", strerror(-err));
 		goto err_destroy;
 	}
+	if (!vm->mem.hugepages && !vm->mem.thp)
+		pr_warn("%s: transparent huge pages are off on this host: guest RAM is on 4 KiB pages, "
+			"which makes every first touch a nested page fault; give --hugepages, or set "
+			"/sys/kernel/mm/transparent_hugepage/enabled to madvise", vm->name);
 	if ((err = set_memslots(vm)) || (err = create_irqchip(vm)) || (err = get_cpuid(vm)))
 		goto err_destroy;
 	err = route_table_init(&vm->routes, route_max_routes(vm->vm_fd));
@@ -359,6 +363,7 @@ void vm_print_stats(struct vm *vm)
 {
 	static const char *const names[] = {
 		"exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_injections",
+		"irq_window_exits", "insn_emulation", "pf_taken", "pf_fixed",
 	};
 	uint64_t val[ARRAY_SIZE(names)] = { 0 }, uio = 0, ummio = 0;
 	unsigned i, k;
@@ -379,4 +384,9 @@ void vm_print_stats(struct vm *vm)
 		fprintf(stderr, " kvm_%s=%llu", names[k], (unsigned long long)val[k]);
 	fprintf(stderr, " user_io=%llu user_mmio=%llu\n", (unsigned long long)uio,
 		(unsigned long long)ummio);
+	fprintf(stderr, "sluice: %s: exits to sluice by device: pio", vm->name);
+	bus_print_hits(&vm->pio, stderr);
+	fprintf(stderr, "; mmio");
+	bus_print_hits(&vm->mmio, stderr);
+	fputc('\n', stderr);
 }

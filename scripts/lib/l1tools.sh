@@ -41,14 +41,19 @@ l1_tool_dpdk() {
 	done
 }
 
-# qemu-system-x86_64 (Debian's, from bookworm-backports) for KVM inside L1, with a
-# -L folder, /usr/share/qemu-bed, holding only the firmware a -kernel boot loads.
+# Debian's QEMU (a peer VMM for benchmarks) with its shared libraries, and the
+# firmware it loads for direct kernel boot in /usr/share/qemu (its default -L
+# folder): SeaBIOS and its option ROMs for -M q35, and SeaBIOS's microvm build
+# for -M microvm (its default firmware in QEMU 10; without it QEMU stops with
+# "could not load PC BIOS 'bios-microvm.bin'", which is why microvm once
+# seemed to print nothing).
 l1_tool_qemu() {
-	local f
-	[ -x /usr/bin/qemu-system-x86_64 ] || return 1
-	initramfs_add_binary "$1" /usr/bin/qemu-system-x86_64 /usr/bin/qemu-system-x86_64
-	mkdir -p "$1/usr/share/qemu-bed"
-	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin /usr/share/qemu/kvmvapic.bin; do
-		cp -L "$f" "$1/usr/share/qemu-bed/" || return 1
+	local q f d=/usr/share/qemu
+	q=$(command -v qemu-system-x86_64) || return 1
+	initramfs_add_binary "$1" "$q" /usr/bin/qemu-system-x86_64
+	mkdir -p "$1$d"
+	for f in /usr/share/seabios/bios-256k.bin $d/linuxboot_dma.bin $d/kvmvapic.bin \
+		/usr/share/seabios/bios-microvm.bin; do
+		cp -L "$f" "$1$d/" || return 1
 	done
 }

@@ -245,6 +245,30 @@ static void callback_may_register(void **state)
 	alarm(0);
 }
 
+/* Per-device exit counts for --stats: hits per range, misses apart, idle ranges not shown. */
+static void hits_counted_per_range(void **state)
+{
+	struct bus *b = *state;
+	struct rec r = { .id = 1 };
+	uint8_t v[2] = { 0 };
+	char buf[128] = "";
+	FILE *f;
+
+	assert_int_equal(bus_register(b, 0x3f8, 8, record, &r, "com1"), 0);
+	assert_int_equal(bus_register(b, 0x80, 1, record, &r, "post"), 0);
+	assert_int_equal(bus_register(b, 0x64, 1, record, &r, "i8042"), 0);
+	assert_int_equal(bus_access(b, 0x3f8, v, 1, true), 0);
+	assert_int_equal(bus_access(b, 0x3fd, v, 1, false), 0);
+	assert_int_equal(bus_access(b, 0x80, v, 1, true), 0);
+	assert_int_equal(bus_access(b, 0x81, v, 1, true), -ENOENT);
+	assert_int_equal(bus_access(b, 0x3ff, v, 2, false), -ENOENT);	/* straddles the end */
+	f = fmemopen(buf, sizeof(buf), "w");
+	assert_non_null(f);
+	bus_print_hits(b, f);
+	fclose(f);
+	assert_string_equal(buf, " post=1 com1=2 unclaimed=2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(offsets_relative_to_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(callback_may_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(hits_counted_per_range, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("bus", tests, NULL, NULL);
 }

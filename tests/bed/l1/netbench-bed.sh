@@ -7,7 +7,7 @@ NB_INITRD=/bed/guest/lat.cpio
 NB_VMMS=${NB_VMMS:-"sluice qemu"}
 NB_PATHS=${NB_PATHS:-"vf virtio vhost"}
 NB_FARS=${NB_FARS:-"kernel dpdk"}
-NB_QEMU_L=/usr/share/qemu-bed
+NB_QEMU_L=/usr/share/qemu
 # L1 has 2 CPUs: testpmd busy-polls one, the VMM and the kernel far end get the other.
 NB_VMM_CPU=0
 NB_DPDK_CPU=1

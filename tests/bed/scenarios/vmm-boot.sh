@@ -1,6 +1,6 @@
 # vmm-boot: sluice boots the default guest with one command; power off, reboot
 # and panic end the run with their documented statuses; bad input exits 2.
-# bed: timeout=400
+# bed: timeout=600
 # bed: checks=52
 # bed: guest=report
 
@@ -27,6 +27,39 @@ run --cpus 2 --memory 256M --cmdline "console=ttyS0 panic=-1"
 check boot-2cpu-poweroff-exit0 test "$(rc)" = 0
 check boot-2cpu-sees-2cpus seen '@@GUEST cpus=2'
 
+# Guest RAM on transparent huge pages by default, looked at while the guest runs
+# (it waits for a console line): sluice's one MADV_HUGEPAGE mapping ("hg" in
+# smaps' VmFlags) is the 256M of RAM, most of what the guest touched is in huge
+# pages, and KVM maps guest memory with 2 MiB page table entries (debugfs).
+# ram_maps prints "SIZE RSS ANONHUGE" (KiB) for each mapping with flag $2.
+ram_maps() {
+	awk -v f=" $2" '/^[0-9a-f]+-[0-9a-f]+ / { sz = rss = ah = 0; next }
+		/^Size:/ { sz = $2 } /^Rss:/ { rss = $2 } /^AnonHugePages:/ { ah = $2 }
+		/^VmFlags:/ { if (index($0 " ", f " ")) print sz, rss, ah }' "/proc/$1/smaps"
+}
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+rm -f /tmp/in; mkfifo /tmp/in; : > /tmp/out
+sluice run --kernel $K --initrd $I --memory 256M \
+	--cmdline "console=ttyS0 panic=-1 sluice.test=console" < /tmp/in > /tmp/out 2>&1 &
+pid=$!
+exec 3> /tmp/in
+wait_for 120 grep -q '@@GUEST pci=' /tmp/out
+vmm=$(vmm_pid $pid)	# guest RAM and the VM are the VMM's, not the monitor's
+ram_maps "$vmm" hg > /tmp/thp
+pages_2m=$(cat /sys/kernel/debug/kvm/$vmm-*/pages_2m 2>/dev/null)
+echo "guest RAM while the guest runs (size rss anonhuge KiB): $(cat /tmp/thp); KVM pages_2m=$pages_2m"
+read -r ram_size ram_rss ram_thp < /tmp/thp
+check boot-thp-guest-up grep -q '@@GUEST pci=' /tmp/out
+check boot-thp-one-ram-mapping test "$(wc -l < /tmp/thp)" = 1 -a "${ram_size:-0}" = 262144
+check boot-thp-ram-on-huge-pages test "${ram_thp:-0}" -ge 32768 -a $((${ram_thp:-0} * 2)) -ge "${ram_rss:-1}"
+check boot-thp-kvm-maps-2m test "${pages_2m:-0}" -gt 0
+printf 'bye\n' >&3
+( sleep 90; kill -9 $pid 2>/dev/null ) & dog=$!
+wait $pid; echo $? > /tmp/rc
+kill $dog 2>/dev/null
+exec 3>&-
+check boot-thp-exit0 test "$(rc)" = 0
+
 # Hugepages, looked at while the guest runs (it waits for a console line):
 # guest RAM is reserved from the pool (Total - Free + Rsvd covers 256M), the
 # pages the guest touched are taken from it (Free below Total), and all come back.
@@ -44,6 +77,8 @@ free=$(meminfo HugePages_Free); rsvd=$(meminfo HugePages_Rsvd)
 echo "hugepages while the guest runs: total $pool free $free rsvd $rsvd"
 check boot-hugepages-used test "${free:-$pool}" -lt "$pool"
 check boot-hugepages-ram-reserved test $((pool - ${free:-$pool} + ${rsvd:-0})) -ge 128
+vmm=$(vmm_pid $pid)
+check boot-hugepages-ram-is-hugetlb test "$(ram_maps "$vmm" ht | wc -l)" = 1 -a -z "$(ram_maps "$vmm" hg)"
 printf 'bye\n' >&3
 ( sleep 90; kill -9 $pid 2>/dev/null ) & dog=$!
 wait $pid; echo $? > /tmp/rc
