@@ -5,24 +5,26 @@
 # guest's own uptime at /init, the VMM's RSS without guest memory, and KVM's
 # per-VM counters of the whole run (exits and faults by kind, sampled from
 # debugfs every 100 ms while the VM lives: tests/tools/bootclock.c). A sluice
-# binary put in build/tools/ as sluice-base runs too, as "base" (before/after).
+# binary put in build/tools/ as sluice-base runs too, as "base" (before/after),
+# and sluice --no-jail as "nojail": what the jail costs (sluice's RSS is the
+# monitor's and the VMM's together).
 # sluice runs with --stats: the tails printed last show its exits by device.
 # A run that failed, timed out or could not be sampled adds no number; a VMM
 # with no good run says so and prints none. In the test bed the guest runs
 # under nested SVM emulated by TCG: read relative numbers, not hardware speed.
-# bed: timeout=1800
+# bed: timeout=2400
 # bed: guest=report
 # bed: tools=qemu
 
-runs=2	# a run takes 1-4 min in a loaded bed
+runs=${BENCH_RUNS:-5}	# about 20 s a run in an idle bed, minutes in a loaded one
 K=/bed/vmlinuz
 I=/bed/guest/report.cpio
 CMDLINE="console=ttyS0 panic=-1"
 PAT='guest: init reached'
 QEMU="-enable-kvm -cpu host -smp 1 -m 256M -L /usr/share/qemu -nodefaults -no-user-config
  -display none -serial stdio -no-reboot -kernel $K -initrd $I"
-vmms="sluice q35 microvm"
-command -v sluice-base >/dev/null && vmms="sluice base q35 microvm"
+vmms="sluice nojail q35 microvm"
+command -v sluice-base >/dev/null && vmms="sluice nojail base q35 microvm"
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -d /sys/kernel/debug/kvm ] || echo "bench-boot: no /sys/kernel/debug/kvm: KVM counters cannot be measured"
 
@@ -30,6 +32,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 boot() {
 	case $1 in
 	sluice) set -- sluice run --kernel $K --initrd $I --cpus 1 --memory 256M --cmdline "$CMDLINE" --stats ;;
+	nojail) set -- sluice run --kernel $K --initrd $I --cpus 1 --memory 256M --cmdline "$CMDLINE" --stats --no-jail ;;
 	base) set -- sluice-base run --kernel $K --initrd $I --cpus 1 --memory 256M --cmdline "$CMDLINE" --stats ;;
 	microvm) set -- qemu-system-x86_64 -M microvm $QEMU -append "$CMDLINE" ;;
 	q35) set -- qemu-system-x86_64 -M q35 $QEMU -append "$CMDLINE" ;;
@@ -99,6 +102,12 @@ for p in microvm q35; do
 	s=$(cat /tmp/med-sluice-start_to_exit_ms); q=$(cat /tmp/med-$p-start_to_exit_ms)
 	metric ratio_sluice_to_$p "$(awk -v s=$s -v q=$q 'BEGIN { printf "%.2f", s / q }')" x
 	[ -z "$best" ] || awk -v q=$q -v b=$best 'BEGIN { exit !(q < b) }' && best=$q
+done
+# What the jail costs: start to exit and RSS, jailed over --no-jail.
+for k in start_to_exit_ms vmm_rss_kib; do
+	[ -f /tmp/med-sluice-$k ] && [ -f /tmp/med-nojail-$k ] || { echo "bench-boot: no jail ratio for $k"; continue; }
+	metric ratio_jailed_to_nojail_$k "$(awk -v a=$(cat /tmp/med-sluice-$k) -v b=$(cat /tmp/med-nojail-$k) \
+		'BEGIN { printf "%.2f", a / b }')" x
 done
 [ -n "$best" ] && metric ratio_sluice_to_fastest_peer "$(awk -v s=$s -v b=$best 'BEGIN { printf "%.2f", s / b }')" x
 for f in /tmp/boot-*-1.log; do echo "--- $f (tail)"; tail -n 4 $f; done
