@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
@@ -45,6 +46,7 @@ enum rule_kind {
 	R_OWN_PID,	/* argument 0 is this process's pid */
 	R_EMPTY_PATH,	/* argument 3 (flags) has AT_EMPTY_PATH: an fd, not a path */
 	R_FCNTL,	/* argument 1 is .arg: one fcntl command */
+	R_ARG0,		/* argument 0 is .arg: one prctl option */
 	R_IOCTL,	/* argument 1's low 32 bits are .arg: one ioctl request */
 	R_ENOSYS,	/* fails with ENOSYS, not a kill */
 };
@@ -107,6 +109,7 @@ static const struct rule rules[] = {
 	SYS(exit_group, R_ALLOW, "the VMM ends; the crash handler's _exit"),
 	SYS(getpid, R_ALLOW, "pthread_kill and raise send to getpid()"),
 	SYS(gettid, R_ALLOW, "raise targets the calling thread by its kernel tid"),
+	{ SCMP_SYS(prctl), R_ARG0, PR_SET_NAME, "a virtio worker names itself as it starts, maybe after the filter (virtio_pci.c)" },
 	SYS(sched_getaffinity, R_ALLOW, "ASan builds: pthread_getattr_np in each new thread"),
 	/* signals */
 	SYS(rt_sigaction, R_ALLOW, "vcpu_start installs the kick handler (SIGUSR1)"),
@@ -175,6 +178,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, pid_t pid)
 					cmp(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
 	case R_FCNTL:
 		return seccomp_rule_add(ctx, allow, r->nr, 1, cmp(1, SCMP_CMP_EQ, r->arg, 0));
+	case R_ARG0:
+		return seccomp_rule_add(ctx, allow, r->nr, 1, cmp(0, SCMP_CMP_EQ, r->arg, 0));
 	case R_IOCTL:
 		/* The kernel takes the request as an unsigned int: compare what it compares. */
 		return seccomp_rule_add(ctx, allow, r->nr, 1,

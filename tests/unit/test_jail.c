@@ -109,6 +109,7 @@ static void call_bpf(void) { syscall(SYS_bpf, -1, NULL, 0); }
 static void call_io_uring(void) { syscall(SYS_io_uring_setup, 0, NULL); }
 static void call_userfaultfd(void) { syscall(SYS_userfaultfd, -1); }
 static void call_getuid(void) { syscall(SYS_getuid); }
+static void call_prctl_dumpable(void) { prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); }
 static void call_ioctl_create_vm(void) { ioctl(dev_null, KVM_CREATE_VM, 0); }
 
 static void call_execve(void)
@@ -170,6 +171,7 @@ static void forbidden_calls_kill(void **state)
 		{ call_setresuid, "setresuid" }, { call_pipe, "pipe2" }, { call_mount, "mount" },
 		{ call_chroot, "chroot" }, { call_bpf, "bpf" }, { call_io_uring, "io_uring_setup" },
 		{ call_userfaultfd, "userfaultfd" }, { call_getuid, "getuid (nothing at run time asks)" },
+		{ call_prctl_dumpable, "prctl other than PR_SET_NAME" },
 	};
 	unsigned i;
 
@@ -274,6 +276,8 @@ static int allowed_memory_threads(struct allowed_fx *f)
 		return 14;
 	if (syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0) || nanosleep(&ts, NULL))
 		return 15;
+	if (pthread_setname_np(pthread_self(), "sluice-test"))	/* a worker names itself */
+		return 16;
 	return 0;
 }
 

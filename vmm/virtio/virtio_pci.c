@@ -198,6 +198,12 @@ static void *worker_main(void *arg)
 	bool fresh = false;
 	int i, n;
 
+	/*
+	 * Named by itself (for top, and the test bed): naming another thread writes
+	 * /proc/self/task/TID/comm, and in the VMM's PID namespace a TID is the
+	 * namespace's, which the host's /proc does not have.
+	 */
+	pthread_setname_np(pthread_self(), "sluice-virtio");
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
 		if (!w->active) {
@@ -302,7 +308,6 @@ static int worker_init(struct virtio_pci *vp)
 	err = -pthread_create(&w->thread, NULL, worker_main, vp);
 	if (err)
 		return err;
-	pthread_setname_np(w->thread, "sluice-virtio");	/* for top, and the test bed */
 	w->running = true;
 	return 0;
 }
