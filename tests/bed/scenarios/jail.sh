@@ -6,7 +6,7 @@
 # TAP back and exit with 128+N; a SIGKILLed monitor takes its VMM along. Refusals (a bad --jail-user, a jail directory
 # that cannot be made, a refused device next to an existing TAP) exit 2 with
 # the host unchanged; --no-jail says so.
-# bed: timeout=900
+# bed: timeout=400
 # bed: checks=55
 # bed: guest=jail
 # bed: tools=iproute2

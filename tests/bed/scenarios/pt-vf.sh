@@ -3,7 +3,7 @@
 # back on its driver. Two VFs at once; assignment by interface name (the VF
 # behind the name is the one assigned); the refusals; SIGTERM, and SIGKILL
 # followed by `sluice release`.
-# bed: timeout=900
+# bed: timeout=600
 # bed: checks=64
 # bed: guest=vf
 

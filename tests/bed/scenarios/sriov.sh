@@ -7,7 +7,7 @@
 # the VF's settings, the PF link and the VF count. Every bad input exits 2 and leaves
 # the host as it was. Guests boot twice (two at once, then one), to keep it short; the
 # timeout allows for a loaded machine (about 1100 s at load 13 on 2 cores).
-# bed: timeout=1200
+# bed: timeout=500
 # bed: checks=86
 # bed: guest=vf
 # bed: tools=iproute2

@@ -1,6 +1,6 @@
 # vmm-boot: sluice boots the default guest with one command; power off, reboot
 # and panic end the run with their documented statuses; bad input exits 2.
-# bed: timeout=600
+# bed: timeout=400
 # bed: checks=58
 # bed: guest=report
 
