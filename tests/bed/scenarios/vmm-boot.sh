@@ -3,6 +3,8 @@
 # bed: timeout=400
 # bed: checks=58
 # bed: guest=report
+# bed: smp=2
+# (two L1 CPUs: a 2-vCPU guest on a 1-CPU L1 livelocked under TCG twice; the runner retries a timeout once anyway)
 
 K=/bed/vmlinuz
 I=/bed/guest/report.cpio
