@@ -96,7 +96,7 @@ static int path_fmt(char *buf, size_t len, const char *fmt, ...)
 }
 
 /* Basename of the target of symlink @path into @out. 0 or -errno. */
-static int link_base(const char *path, char *out, size_t len)
+int iommu_sysfs_link_base(const char *path, char *out, size_t len)
 {
 	char target[PATH_MAX];
 	const char *base;
@@ -170,7 +170,7 @@ int iommu_group_of(const char *sysroot, const char *bdf, int *group, char *err, 
 			errf(err, errlen, "%s: cannot read %s: %s", canon, dev, strerror(-ret));
 		return ret;
 	}
-	ret = link_base(link, name, sizeof(name));
+	ret = iommu_sysfs_link_base(link, name, sizeof(name));
 	if (ret == -ENOENT) {
 		errf(err, errlen, "%s has no IOMMU group: the host has no IOMMU or it is off: "
 			"enable VT-d/AMD-Vi in firmware and boot with intel_iommu=on / amd_iommu=on", canon);
@@ -196,7 +196,7 @@ static int read_member(const char *devdir, const char *name, struct iommu_group_
 	strcpy(m->name, name);
 	if (path_fmt(path, sizeof(path), "%s/%s/driver", devdir, name))
 		return -ENAMETOOLONG;
-	ret = link_base(path, m->driver, sizeof(m->driver));
+	ret = iommu_sysfs_link_base(path, m->driver, sizeof(m->driver));
 	if (ret && ret != -ENOENT)	/* no driver link: unbound */
 		return ret;
 	/* Non-PCI members have no class: they are never bridges. */

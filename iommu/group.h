@@ -72,4 +72,7 @@ int iommu_group_check(const char *sysroot, int id, const char *const *assign, un
 /* The VFIO group character device of group @id: "/dev/vfio/<id>". 0 or -ENAMETOOLONG. */
 int iommu_group_vfio_path(int id, char *buf, size_t len);
 
+/* The basename of symlink @path's target (a sysfs driver, group or device link) into @out. 0 or -errno. */
+int iommu_sysfs_link_base(const char *path, char *out, size_t len);
+
 #endif

@@ -48,25 +48,6 @@ static int dev_path(char *buf, size_t len, const char *sysfs, const char *bdf, c
 	return path_fmt(buf, len, "%s/bus/pci/devices/%s/%s", sysfs, bdf, leaf);
 }
 
-/* Basename of the target of symlink @path. 0 or -errno. */
-static int link_base(const char *path, char *out, size_t len)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= len)
-		return -ENAMETOOLONG;
-	strcpy(out, base);
-	return 0;
-}
-
 int hostpci_bdf_parse(const char *in, char out[HOSTPCI_BDF_LEN], char *why, size_t whylen)
 {
 	return iommu_bdf_parse(in, out, why, whylen);
@@ -137,7 +118,7 @@ int hostpci_driver(const char *sysfs, const char *bdf, char *buf, size_t len)
 
 	if (dev_path(path, sizeof(path), sysfs, bdf, "driver"))
 		return -ENAMETOOLONG;
-	err = link_base(path, buf, len);
+	err = iommu_sysfs_link_base(path, buf, len);
 	if (err == -ENOENT) {
 		buf[0] = '\0';
 		return 0;
@@ -176,7 +157,7 @@ int hostpci_from_netdev(const char *sysfs, const char *ifname, char bdf[HOSTPCI_
 	}
 	if (path_fmt(path, sizeof(path), "%s/class/net/%s/device", sysfs, ifname))
 		return -ENAMETOOLONG;
-	err = link_base(path, base, sizeof(base));
+	err = iommu_sysfs_link_base(path, base, sizeof(base));
 	if (err) {
 		say(why, whylen, "%s is a virtual interface, not a PCI device: give its physical port or a VF",
 		    ifname);
@@ -221,7 +202,7 @@ static int link_bdf(const char *sysfs, const char *bdf, const char *leaf, char o
 
 	if (dev_path(path, sizeof(path), sysfs, bdf, leaf))
 		return -ENAMETOOLONG;
-	err = link_base(path, base, sizeof(base));
+	err = iommu_sysfs_link_base(path, base, sizeof(base));
 	if (err)
 		return err == -EINVAL ? -ENOENT : err;	/* not a link: no such relation */
 	return iommu_bdf_parse(base, out, NULL, 0);
