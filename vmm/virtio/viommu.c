@@ -287,6 +287,7 @@ static int do_map(struct viommu *v, const struct virtio_iommu_req_map *r)
 		goto err_unmap;
 	}
 	v->nr_maps++;
+	v->maps_done++;
 	return VIRTIO_IOMMU_S_OK;
 
 err_unmap:
@@ -335,6 +336,7 @@ static int do_unmap(struct viommu *v, const struct virtio_iommu_req_unmap *r)
 		memmove(&dom->map[k], &dom->map[k + 1], (dom->nr_maps - k - 1) * sizeof(dom->map[0]));
 		dom->nr_maps--;
 		v->nr_maps--;
+		v->unmaps_done++;
 		last--;
 	}
 	return st;
