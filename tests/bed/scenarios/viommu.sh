@@ -1,13 +1,16 @@
 # viommu: a guest whose VF sits behind sluice's virtio-iommu (--viommu --net
 # vf:PF). Nothing is pinned up front (the VMM's VmLck is 0 before the guest
 # runs); the guest's virtio-iommu driver probes from the ACPI VIOT and puts
-# the VF in an IOMMU group; igbvf gets a DHCP lease, so every DMA goes
+# the VF in an IOMMU group whose reserved regions hold the MSI window as MSI
+# (from PROBE); igbvf gets a DHCP lease, so every DMA goes
 # through mappings the guest made (VFIO MAP_DMA from the jailed VMM); the
 # guest unbinding igbvf unmaps (VmLck falls), rebinding maps again (a second
-# lease); at power-off sluice removes what is left; L1 logged no DMAR fault;
-# the VF goes back. The refusal of --viommu without a device is a golden file.
+# lease) and L1 logged no DMAR fault meanwhile; the VF then aims a DMA write
+# at guest RAM no mapping covers: L1 logs a DMAR fault for that IOVA and the
+# page keeps its canary; at power-off sluice removes what is left; the VF
+# count goes back. The refusal of --viommu without a device is a golden file.
 # bed: timeout=480
-# bed: checks=20
+# bed: checks=24
 # bed: guest=viommu
 
 K=/bed/vmlinuz
@@ -25,7 +28,8 @@ faults0=$(dmesg | grep -c 'DMAR:.*[Ff]ault')
 
 seen() { grep -q "$1" /tmp/out; }
 lck() { sed -n 's/^VmLck:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$vmm/status 2>/dev/null; }
-sluice run --kernel $K --initrd $I --memory 256M --viommu --net vf:$pfif </dev/null > /tmp/out 2>&1 &
+sluice run --kernel $K --initrd $I --memory 256M --viommu --net vf:$pfif \
+	--cmdline "console=ttyS0 panic=-1 iomem=relaxed" </dev/null > /tmp/out 2>&1 &
 mon=$!
 wait_check viommu-attached 60 seen 'behind the virtio-iommu at'
 vmm=$(vmm_pid $mon)
@@ -41,12 +45,14 @@ wait_check guest-unbound-phase 60 seen '@@GUEST phase unbound'
 lck2=$(lck)
 metric viommu-vmlck-unbound "${lck2:-0}" kB
 check unbind-unmaps test "${lck2:-0}" -lt "${lck1:-0}"
+check_eq no-dmar-fault-while-driving "$(dmesg | grep -c 'DMAR:.*[Ff]ault')" "$faults0"
 wait $mon; rc=$?
 grep -a '@@GUEST\|sluice:\|virtio_iommu\|iommu' /tmp/out | head -n 40
 check run-exit0-not-killed test "$rc" = 0
 check guest-viommu-probed seen '@@GUEST viommu-probed'
 check guest-vf-in-group grep -Eq '@@GUEST group [0-9a-f:.]+ [0-9]+' /tmp/out
 check guest-group-translated grep -Eq '@@GUEST group-type DMA' /tmp/out
+check guest-msi-window-reserved seen '@@GUEST resv 0x00000000fee00000 0x00000000feefffff msi'
 check guest-igbvf seen '@@GUEST nic eth0 .* driver=igbvf'
 check two-leases-through-viommu test "$(grep -c '@@GUEST lease eth[0-9] 10.0.2.' /tmp/out)" = 2
 check guest-rebound seen '@@GUEST rebound eth'
@@ -55,5 +61,9 @@ metric viommu-maps "${maps% *}" mappings
 metric viommu-unmaps "${maps#* }" mappings
 check guest-mapped-and-unmapped test "${maps% *}" -gt 0 -a "${maps#* }" -gt 0
 check teardown-summary seen 'removed at teardown'
-check_eq no-dmar-fault "$(dmesg | grep -c 'DMAR:.*[Ff]ault')" "$faults0"
+phys=$(sed -n 's/.*@@GUEST dma-outside-mappings \(0x[0-9a-f]*\).*/\1/p' /tmp/out | tr -d '\r')
+dmesg | grep DMAR | tail -n 3
+check dma-outside-mappings-stopped seen '@@GUEST dma-outside-mappings 0x[0-9a-f]* untouched'
+check dmar-fault-at-that-iova sh -c "dmesg | grep 'DMAR' | grep 'DMA Write' | grep -q 'fault addr ${phys:-none}'"
+check guest-alive-after seen '@@GUEST alive'
 check_eq vf-count-given-back "$(cat /sys/bus/pci/devices/$pf/sriov_numvfs)" 0
