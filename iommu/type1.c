@@ -75,18 +75,24 @@ static const char *map_hint(int err)
 	}
 }
 
+/* The backend's info, once every group is attached (each may shrink the IOVA ranges). */
+static int read_info(struct iommu *io)
+{
+	if (!io->nr_groups) {
+		pr_err("%s: no group attached: attach the device's IOMMU group before mapping guest RAM",
+		       io->ops->name);
+		return -EINVAL;
+	}
+	return io->ops->get_info(io, &io->info);
+}
+
 int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 {
 	char err[IOMMU_ERR_LEN];
 	unsigned i;
 	int ret;
 
-	if (!io->nr_groups) {
-		pr_err("%s: no group attached: attach the device's IOMMU group before mapping guest RAM",
-		       io->ops->name);
-		return -EINVAL;
-	}
-	ret = io->ops->get_info(io, &io->info);
+	ret = read_info(io);
 	if (ret)
 		return ret;
 	ret = iommu_check_ram_ranges(m, &io->info, err, sizeof(err));
@@ -121,14 +127,8 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 
 int iommu_prepare_dma(struct iommu *io, const struct guest_mem *m)
 {
-	int ret;
+	int ret = read_info(io);
 
-	if (!io->nr_groups) {
-		pr_err("%s: no group attached: attach the device's IOMMU group before preparing DMA",
-		       io->ops->name);
-		return -EINVAL;
-	}
-	ret = io->ops->get_info(io, &io->info);
 	/* The guest may map all of its RAM: raise the limit for that while still privileged. */
 	return ret ? ret : iommu_memlock_check(iommu_memlock_need(m), true);
 }

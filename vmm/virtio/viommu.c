@@ -101,6 +101,16 @@ static void endpoints_of(const struct viommu *v, int d, unsigned *eps, unsigned 
 			eps[(*n)++] = i;
 }
 
+/* One endpoint fewer in @dom; the last one takes the domain and its mappings along. */
+static void put_domain(struct viommu *v, struct viommu_domain *dom)
+{
+	if (--dom->nr_eps)
+		return;
+	v->nr_maps -= dom->nr_maps;
+	free(dom->map);
+	memset(dom, 0, sizeof(*dom));
+}
+
 /* Take endpoint @ep out of its domain: its mappings removed from it; the domain freed when empty. */
 static void detach_ep(struct viommu *v, unsigned ep)
 {
@@ -114,11 +124,7 @@ static void detach_ep(struct viommu *v, unsigned ep)
 	for (i = dom->nr_maps; i-- > 0;)
 		backend_unmap(v, ep, &dom->map[i]);
 	v->ep_dom[ep] = -1;
-	if (--dom->nr_eps)
-		return;
-	v->nr_maps -= dom->nr_maps;
-	free(dom->map);
-	memset(dom, 0, sizeof(*dom));
+	put_domain(v, dom);
 }
 
 void viommu_reset(struct viommu *v)
@@ -129,21 +135,34 @@ void viommu_reset(struct viommu *v)
 		detach_ep(v, i);
 }
 
+/*
+ * ATTACH's and DETACH's shared checks (§5.13.6.3-4), in the spec's order:
+ * reserved bytes (and ATTACH's flags) INVAL, domain outside domain_range
+ * RANGE, unknown endpoint NOENT. S_OK with *ep set, or the status.
+ */
+static int check_domain_ep(const struct viommu *v, bool bad_reserved, uint32_t domain,
+			   __le32 endpoint, int *ep)
+{
+	if (bad_reserved)
+		return VIRTIO_IOMMU_S_INVAL;
+	if (domain < v->p.domain_start || domain > v->p.domain_end)
+		return VIRTIO_IOMMU_S_RANGE;
+	*ep = viommu_endpoint_index(v, le32toh(endpoint));
+	return *ep < 0 ? VIRTIO_IOMMU_S_NOENT : VIRTIO_IOMMU_S_OK;
+}
+
 static int do_attach(struct viommu *v, const struct virtio_iommu_req_attach *r)
 {
-	uint32_t domain = le32toh(r->domain), flags = le32toh(r->flags);
+	uint32_t domain = le32toh(r->domain);
 	struct viommu_domain *dom;
 	int ep, d, st;
 	size_t i;
 
-	/* §5.13.6.3: unknown flags and non-zero reserved bytes are INVAL; BYPASS is not offered. */
-	if (flags || !all_zero(r->reserved, sizeof(r->reserved)))
-		return VIRTIO_IOMMU_S_INVAL;
-	if (domain < v->p.domain_start || domain > v->p.domain_end)
-		return VIRTIO_IOMMU_S_RANGE;
-	ep = viommu_endpoint_index(v, le32toh(r->endpoint));
-	if (ep < 0)
-		return VIRTIO_IOMMU_S_NOENT;
+	/* Unknown flags are INVAL too; BYPASS is not offered. */
+	st = check_domain_ep(v, r->flags || !all_zero(r->reserved, sizeof(r->reserved)), domain,
+			     r->endpoint, &ep);
+	if (st)
+		return st;
 	d = find_domain(v, domain);
 	if (d >= 0 && v->ep_dom[ep] == d)
 		return VIRTIO_IOMMU_S_OK;
@@ -167,11 +186,7 @@ static int do_attach(struct viommu *v, const struct virtio_iommu_req_attach *r)
 		while (i--)
 			backend_unmap(v, (unsigned)ep, &dom->map[i]);
 		v->ep_dom[ep] = -1;
-		if (!--dom->nr_eps) {
-			v->nr_maps -= dom->nr_maps;
-			free(dom->map);
-			memset(dom, 0, sizeof(*dom));
-		}
+		put_domain(v, dom);
 		return st;
 	}
 	return VIRTIO_IOMMU_S_OK;
@@ -180,15 +195,11 @@ static int do_attach(struct viommu *v, const struct virtio_iommu_req_attach *r)
 static int do_detach(struct viommu *v, const struct virtio_iommu_req_detach *r)
 {
 	uint32_t domain = le32toh(r->domain);
-	int ep, d;
+	int ep, d, st;
 
-	if (!all_zero(r->reserved, sizeof(r->reserved)))
-		return VIRTIO_IOMMU_S_INVAL;
-	if (domain < v->p.domain_start || domain > v->p.domain_end)
-		return VIRTIO_IOMMU_S_RANGE;
-	ep = viommu_endpoint_index(v, le32toh(r->endpoint));
-	if (ep < 0)
-		return VIRTIO_IOMMU_S_NOENT;
+	st = check_domain_ep(v, !all_zero(r->reserved, sizeof(r->reserved)), domain, r->endpoint, &ep);
+	if (st)
+		return st;
 	d = find_domain(v, domain);
 	if (d < 0)
 		return VIRTIO_IOMMU_S_NOENT;
