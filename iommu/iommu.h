@@ -85,7 +85,7 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m);
 /*
  * Guest-programmed DMA (--viommu): nothing mapped up front. prepare reads the
  * backend's info (IOVA ranges, page sizes) and raises RLIMIT_MEMLOCK to
- * cover all of @m while the caller may still do so; then map/unmap one range
+ * cover all of @m while the caller may still do so (iommu_memlock_reserve); then map/unmap one range
  * at a time. map: 0, -ENOMEM (out of locked memory or of DMA mappings; no
  * message, the caller reports it once) or -errno (rate-limited message).
  */
@@ -129,5 +129,16 @@ int iommu_memlock_plan(uint64_t need, const struct rlimit *lim, bool cap_ipc_loc
  * raised limit until it exits). Without, only say whether it would fit.
  */
 int iommu_memlock_check(uint64_t need, bool raise);
+
+/*
+ * For mappings made after the caller has dropped its capabilities (--viommu:
+ * the jailed VMM maps what the guest asks, and CAP_IPC_LOCK no longer exempts
+ * it), the soft limit itself must cover @need. Pure plan: 0 when @lim does;
+ * else 1 and *@want = the soft limit raised to the hard one, the hard one to
+ * @need if lower (which needs CAP_SYS_RESOURCE).
+ */
+int iommu_memlock_plan_dropped(uint64_t need, const struct rlimit *lim, struct rlimit *want);
+/* getrlimit + the plan + setrlimit, while the caller is still privileged. 0 or -errno with a message. */
+int iommu_memlock_reserve(uint64_t need);
 
 #endif

@@ -129,8 +129,7 @@ int iommu_prepare_dma(struct iommu *io, const struct guest_mem *m)
 {
 	int ret = read_info(io);
 
-	/* The guest may map all of its RAM: raise the limit for that while still privileged. */
-	return ret ? ret : iommu_memlock_check(iommu_memlock_need(m), true);
+	return ret ? ret : iommu_memlock_reserve(iommu_memlock_need(m));
 }
 
 int iommu_map_dma(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot)
@@ -327,6 +326,41 @@ int iommu_memlock_check(uint64_t need, bool raise)
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) < 0) {
 		ret = -errno;
 		pr_err("RLIMIT_MEMLOCK: cannot raise the soft limit to the hard one: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int iommu_memlock_plan_dropped(uint64_t need, const struct rlimit *lim, struct rlimit *want)
+{
+	*want = *lim;
+	if (lim->rlim_cur == RLIM_INFINITY || need <= lim->rlim_cur)
+		return 0;
+	if (lim->rlim_max != RLIM_INFINITY && lim->rlim_max < need)
+		want->rlim_max = need;	/* needs CAP_SYS_RESOURCE */
+	want->rlim_cur = want->rlim_max;
+	return 1;
+}
+
+int iommu_memlock_reserve(uint64_t need)
+{
+	struct rlimit lim, want;
+	char a[32], b[32];
+	int ret;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &lim) < 0) {
+		ret = -errno;
+		pr_err("RLIMIT_MEMLOCK: getrlimit: %s", strerror(-ret));
+		return ret;
+	}
+	if (!iommu_memlock_plan_dropped(need, &lim, &want))
+		return 0;
+	if (setrlimit(RLIMIT_MEMLOCK, &want) < 0) {
+		ret = -errno;
+		pr_err("RLIMIT_MEMLOCK: guest RAM the guest may map for device DMA needs %s of locked "
+		       "memory, limit is %s, and raising it failed (%s): run `ulimit -l %" PRIu64 "`",
+		       size_str(need, a), size_str(lim.rlim_max, b), strerror(-ret),
+		       (uint64_t)((need + KiB - 1) / KiB));
 		return ret;
 	}
 	return 0;

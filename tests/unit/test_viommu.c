@@ -396,6 +396,8 @@ static void unmap_rules(void **state)
 	assert_int_equal(send(f, &r, sizeof(r) - 4), VIRTIO_IOMMU_S_OK);
 	assert_op(f, 2, false, 0, 0x20000, G);
 	assert_int_equal(f->v.nr_maps, 0);
+	assert_int_equal(f->v.made, 3);
+	assert_int_equal(f->v.removed, 3);
 	assert_int_equal(map(f, 1, 0x10000, 0x11fff, 0), VIRTIO_IOMMU_S_OK);	/* free again */
 }
 
@@ -495,8 +497,11 @@ static void reset_unmaps_everything(void **state)
 	assert_int_equal(attach(f, 1, EP_B), VIRTIO_IOMMU_S_OK);
 	assert_int_equal(map(f, 1, 0x10000, 0x10fff, 0), VIRTIO_IOMMU_S_OK);
 	assert_int_equal(map(f, 1, 0x20000, 0x21fff, 0), VIRTIO_IOMMU_S_OK);
+	assert_int_equal(f->v.made, 2);
+	assert_int_equal(f->v.removed, 0);
 	f->nr_ops = 0;
 	viommu_reset(&f->v);
+	assert_int_equal(f->v.removed, 2);
 	assert_int_equal(f->nr_ops, 4);
 	assert_op(f, 0, false, 0, 0x20000, 2 * G);
 	assert_op(f, 1, false, 0, 0x10000, G);

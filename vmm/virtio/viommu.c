@@ -107,6 +107,7 @@ static void put_domain(struct viommu *v, struct viommu_domain *dom)
 	if (--dom->nr_eps)
 		return;
 	v->nr_maps -= dom->nr_maps;
+	v->removed += dom->nr_maps;
 	free(dom->map);
 	memset(dom, 0, sizeof(*dom));
 }
@@ -298,7 +299,7 @@ static int do_map(struct viommu *v, const struct virtio_iommu_req_map *r)
 		goto err_unmap;
 	}
 	v->nr_maps++;
-	v->maps_done++;
+	v->made++;
 	return VIRTIO_IOMMU_S_OK;
 
 err_unmap:
@@ -347,7 +348,7 @@ static int do_unmap(struct viommu *v, const struct virtio_iommu_req_unmap *r)
 		memmove(&dom->map[k], &dom->map[k + 1], (dom->nr_maps - k - 1) * sizeof(dom->map[0]));
 		dom->nr_maps--;
 		v->nr_maps--;
-		v->unmaps_done++;
+		v->removed++;
 		last--;
 	}
 	return st;

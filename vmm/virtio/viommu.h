@@ -102,7 +102,7 @@ struct viommu {
 	int ep_dom[VIOMMU_MAX_ENDPOINTS];	/* index into dom[], -1: not attached */
 	struct viommu_domain dom[VIOMMU_MAX_ENDPOINTS];	/* a domain needs an endpoint */
 	size_t nr_maps;			/* over all domains */
-	uint64_t maps_done, unmaps_done;	/* the guest's MAPs and UNMAPs done (teardown summary) */
+	uint64_t made, removed;		/* mappings made; removed by UNMAP or with their domain */
 	bool memlock_logged;		/* an S_NOMEM MAP was reported once */
 };
 

@@ -154,9 +154,9 @@ void viommu_dev_detach(struct viommu_dev *d)
 	if (!d->vp)
 		return;
 	/* The test bed reads this line: what the guest did, and what teardown removed. */
-	pr_info("%s: virtio-iommu: the guest made %llu mappings and removed %llu; %zu removed at teardown",
-		d->vp->vm->name, (unsigned long long)d->v.maps_done, (unsigned long long)d->v.unmaps_done,
-		d->v.nr_maps);
+	pr_info("%s: virtio-iommu: the guest made %llu mappings and removed %llu (UNMAP, or with "
+		"their domain); %zu removed at teardown", d->vp->vm->name,
+		(unsigned long long)d->v.made, (unsigned long long)d->v.removed, d->v.nr_maps);
 	viommu_reset(&d->v);
 	virtio_pci_destroy(d->vp);
 	d->vp = NULL;

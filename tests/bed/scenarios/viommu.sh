@@ -10,7 +10,7 @@
 # page keeps its canary; at power-off sluice removes what is left; the VF
 # count goes back. The refusal of --viommu without a device is a golden file.
 # bed: timeout=480
-# bed: checks=24
+# bed: checks=25
 # bed: guest=viommu
 
 K=/bed/vmlinuz
@@ -36,6 +36,9 @@ vmm=$(vmm_pid $mon)
 lck0=$(lck)
 check_eq nothing-pinned-up-front "$lck0" 0
 check vmm-jailed-with-seccomp grep -Eq '^Seccomp:[[:space:]]+2$' /proc/$vmm/status
+# Jailed, it has no CAP_IPC_LOCK: its own soft limit must cover the RAM the guest may map.
+memlock() { awk '/^Max locked memory/ { print $4 }' /proc/$vmm/limits; }
+check vmm-memlock-covers-ram sh -c "[ '$(memlock)' = unlimited ] || [ '$(memlock)' -ge $((256 << 20)) ]"
 wait_check guest-mapped-phase 240 seen '@@GUEST phase mapped'
 lck1=$(lck)
 metric viommu-vmlck-mapped "${lck1:-0}" kB
@@ -56,7 +59,7 @@ check guest-msi-window-reserved seen '@@GUEST resv 0x00000000fee00000 0x00000000
 check guest-igbvf seen '@@GUEST nic eth0 .* driver=igbvf'
 check two-leases-through-viommu test "$(grep -c '@@GUEST lease eth[0-9] 10.0.2.' /tmp/out)" = 2
 check guest-rebound seen '@@GUEST rebound eth'
-maps=$(sed -n 's/.*the guest made \([0-9]*\) mappings and removed \([0-9]*\).*/\1 \2/p' /tmp/out | tr -d '\r')
+maps=$(sed -n 's/.*the guest made \([0-9]*\) mappings and removed \([0-9]*\) .*/\1 \2/p' /tmp/out | tr -d '\r')
 metric viommu-maps "${maps% *}" mappings
 metric viommu-unmaps "${maps#* }" mappings
 check guest-mapped-and-unmapped test "${maps% *}" -gt 0 -a "${maps#* }" -gt 0
