@@ -502,6 +502,7 @@ static void reset_unmaps_everything(void **state)
 	f->nr_ops = 0;
 	viommu_reset(&f->v);
 	assert_int_equal(f->v.removed, 2);
+	assert_int_equal(f->v.reset_removed, 2);
 	assert_int_equal(f->nr_ops, 4);
 	assert_op(f, 0, false, 0, 0x20000, 2 * G);
 	assert_op(f, 1, false, 0, 0x10000, G);

@@ -130,10 +130,12 @@ static void detach_ep(struct viommu *v, unsigned ep)
 
 void viommu_reset(struct viommu *v)
 {
+	uint64_t before = v->removed;
 	unsigned i;
 
 	for (i = 0; i < v->p.nr_endpoints; i++)
 		detach_ep(v, i);
+	v->reset_removed = v->removed - before;
 }
 
 /*

@@ -103,6 +103,7 @@ struct viommu {
 	struct viommu_domain dom[VIOMMU_MAX_ENDPOINTS];	/* a domain needs an endpoint */
 	size_t nr_maps;			/* over all domains */
 	uint64_t made, removed;		/* mappings made; removed by UNMAP or with their domain */
+	uint64_t reset_removed;		/* of those, by the last viommu_reset */
 	bool memlock_logged;		/* an S_NOMEM MAP was reported once */
 };
 

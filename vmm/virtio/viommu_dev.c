@@ -151,15 +151,22 @@ int viommu_dev_attach(struct viommu_dev *d, struct vm *vm, const struct viommu_p
 
 void viommu_dev_detach(struct viommu_dev *d)
 {
+	const char *vm_name;
+
 	if (!d->vp)
 		return;
-	/* The test bed reads this line: what the guest did, and what teardown removed. */
-	pr_info("%s: virtio-iommu: the guest made %llu mappings and removed %llu (UNMAP, or with "
-		"their domain); %zu removed at teardown", d->vp->vm->name,
-		(unsigned long long)d->v.made, (unsigned long long)d->v.removed, d->v.nr_maps);
-	viommu_reset(&d->v);
+	vm_name = d->vp->vm->name;
+	d->v.reset_removed = 0;		/* a guest's own reset before is not teardown's (vCPUs stopped) */
+	/* With the worker parked, ops->reset (viommu_reset) removes what the guest left. */
 	virtio_pci_destroy(d->vp);
 	d->vp = NULL;
+	if (d->v.nr_maps)
+		viommu_reset(&d->v);	/* never started: nothing can be mapped, but be sure */
+	/* The test bed reads this line: what the guest did, and what teardown removed. */
+	pr_info("%s: virtio-iommu: the guest made %llu mappings and removed %llu (UNMAP, or with "
+		"their domain); %llu removed at teardown", vm_name, (unsigned long long)d->v.made,
+		(unsigned long long)(d->v.removed - d->v.reset_removed),
+		(unsigned long long)d->v.reset_removed);
 }
 
 uint16_t viommu_dev_bdf(const struct viommu_dev *d)

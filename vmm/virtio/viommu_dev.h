@@ -29,7 +29,7 @@ struct viommu_dev {
  */
 int viommu_dev_attach(struct viommu_dev *d, struct vm *vm, const struct viommu_params *p,
 		      const struct viommu_backend_ops *ops, void *opaque);
-/* vCPUs stopped: every mapping removed through the backend, then the function off the bus. */
+/* vCPUs stopped: the function off the bus, its worker stopped, every mapping removed through the backend. */
 void viommu_dev_detach(struct viommu_dev *d);
 
 /* The function's BDF on bus 0 (bus << 8 | devfn), for the VIOT. */
