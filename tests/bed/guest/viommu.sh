@@ -6,13 +6,6 @@
 say() { echo "@@GUEST $*"; }
 dmesg | grep -i 'virtio.iommu\|iommu group\|VIOT' | head -n 20
 dmesg | grep -q 'virtio_iommu virtio[0-9]*: input address' && say viommu-probed
-cat > /tmp/dhcp.sh <<'EOS'
-#!/bin/sh
-[ "$1" = bound ] || exit 0
-ip addr add "$ip/${mask:-24}" dev "$interface"
-echo "@@GUEST lease $interface $ip" > /dev/console
-EOS
-chmod +x /tmp/dhcp.sh
 nic() { ls /sys/class/net | grep -v '^lo$' | head -n 1; }
 n=0
 while [ $n -lt 100 ] && [ -z "$(nic)" ]; do usleep 100000; n=$((n + 1)); done
@@ -28,7 +21,7 @@ lease() {
 	ip link set "$i" up
 	n=0
 	while [ $n -lt 100 ] && [ "$(cat /sys/class/net/$i/carrier 2>/dev/null)" != 1 ]; do usleep 100000; n=$((n + 1)); done
-	udhcpc -i "$i" -n -q -f -t 10 -T 1 -s /tmp/dhcp.sh >/dev/null 2>&1 || say nolease $i
+	udhcpc -i "$i" -n -q -f -t 10 -T 1 -s /bin/dhcp-hook >/dev/null 2>&1 || say nolease $i
 }
 lease
 say phase mapped
