@@ -9,7 +9,9 @@
  *
  *   iommu_open        ... iommu_close
  *   iommu_attach_group (every group) ... iommu_detach_group
- *   iommu_map_ram     ... iommu_unmap_ram
+ *   iommu_map_ram     ... iommu_unmap_ram		(all RAM, IOVA = GPA)
+ *   or, behind a guest IOMMU (--viommu, vmm/virtio/viommu.c):
+ *   iommu_prepare_dma, then iommu_map_dma ... iommu_unmap_dma as the guest asks
  *
  * Kernel-facing calls print their own message (naming the group or IOVA
  * range and what to do) and return 0 or -errno. The pure helpers below take
@@ -33,6 +35,10 @@ struct iommu_iova_range {
 
 #define IOMMU_IOVA_RANGES_MAX	32
 
+/* What a device may do to a mapping (iommu_ops.map, iommu_map_dma). */
+#define IOMMU_PROT_READ		(1u << 0)
+#define IOMMU_PROT_WRITE	(1u << 1)
+
 /* What the backend reports once a group is attached. */
 struct iommu_info {
 	uint64_t pgsizes;		/* supported IOMMU page sizes, bitmap; 0 if unreported */
@@ -51,7 +57,7 @@ struct iommu_ops {
 	int (*attach_group)(struct iommu *io, int group, int group_fd);
 	void (*detach_group)(struct iommu *io, int group, int group_fd);
 	int (*get_info)(struct iommu *io, struct iommu_info *info);
-	int (*map)(struct iommu *io, uint64_t iova, uint64_t size, void *hva);
+	int (*map)(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot);
 	int (*unmap)(struct iommu *io, uint64_t iova, uint64_t size);
 };
 
@@ -76,6 +82,17 @@ void iommu_detach_group(struct iommu *io, int group, int group_fd);
  * Checks the ranges and RLIMIT_MEMLOCK first; on failure nothing stays mapped.
  */
 int iommu_map_ram(struct iommu *io, const struct guest_mem *m);
+/*
+ * Guest-programmed DMA (--viommu): nothing mapped up front. prepare reads the
+ * backend's info (IOVA ranges, page sizes) and raises RLIMIT_MEMLOCK to
+ * cover all of @m while the caller may still do so (iommu_memlock_reserve); then map/unmap one range
+ * at a time. map: 0, -ENOMEM (out of locked memory or of DMA mappings; no
+ * message, the caller reports it once) or -errno (rate-limited message).
+ */
+int iommu_prepare_dma(struct iommu *io, const struct guest_mem *m);
+int iommu_map_dma(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot);
+int iommu_unmap_dma(struct iommu *io, uint64_t iova, uint64_t size);
+
 /* Undo iommu_map_ram(), in reverse order; a no-op when nothing is mapped. */
 void iommu_unmap_ram(struct iommu *io, const struct guest_mem *m);
 
@@ -112,5 +129,16 @@ int iommu_memlock_plan(uint64_t need, const struct rlimit *lim, bool cap_ipc_loc
  * raised limit until it exits). Without, only say whether it would fit.
  */
 int iommu_memlock_check(uint64_t need, bool raise);
+
+/*
+ * For mappings made after the caller has dropped its capabilities (--viommu:
+ * the jailed VMM maps what the guest asks, and CAP_IPC_LOCK no longer exempts
+ * it), the soft limit itself must cover @need. Pure plan: 0 when @lim does;
+ * else 1 and *@want = the soft limit raised to the hard one, the hard one to
+ * @need if lower (which needs CAP_SYS_RESOURCE).
+ */
+int iommu_memlock_plan_dropped(uint64_t need, const struct rlimit *lim, struct rlimit *want);
+/* getrlimit + the plan + setrlimit, while the caller is still privileged. 0 or -errno with a message. */
+int iommu_memlock_reserve(uint64_t need);
 
 #endif

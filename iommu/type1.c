@@ -65,18 +65,34 @@ void iommu_detach_group(struct iommu *io, int group, int group_fd)
 	io->ops->detach_group(io, group, group_fd);
 }
 
+static const char *map_hint(int err)
+{
+	switch (err) {
+	case -ENOMEM:	return ": over the locked-memory limit (ulimit -l)";
+	case -ENOSPC:	return ": too many DMA mappings (vfio_iommu_type1 dma_entry_limit)";
+	case -EEXIST:	return ": already mapped";
+	default:	return "";
+	}
+}
+
+/* The backend's info, once every group is attached (each may shrink the IOVA ranges). */
+static int read_info(struct iommu *io)
+{
+	if (!io->nr_groups) {
+		pr_err("%s: no group attached: attach the device's IOMMU group before mapping guest RAM",
+		       io->ops->name);
+		return -EINVAL;
+	}
+	return io->ops->get_info(io, &io->info);
+}
+
 int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 {
 	char err[IOMMU_ERR_LEN];
 	unsigned i;
 	int ret;
 
-	if (!io->nr_groups) {
-		pr_err("%s: no group attached: attach the device's IOMMU group before mapping guest RAM",
-		       io->ops->name);
-		return -EINVAL;
-	}
-	ret = io->ops->get_info(io, &io->info);
+	ret = read_info(io);
 	if (ret)
 		return ret;
 	ret = iommu_check_ram_ranges(m, &io->info, err, sizeof(err));
@@ -96,14 +112,40 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 	for (i = 0; i < m->nr_regions; i++) {
 		const struct mem_region *r = &m->region[i];
 
-		ret = io->ops->map(io, r->gpa, r->size, r->hva);
+		ret = io->ops->map(io, r->gpa, r->size, r->hva, IOMMU_PROT_READ | IOMMU_PROT_WRITE);
 		if (ret) {
+			pr_err("%s: cannot map IOVA 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " MiB): %s%s",
+			       io->ops->name, r->gpa, r->gpa + r->size - 1, (uint64_t)(r->size / MiB),
+			       strerror(-ret), map_hint(ret));
 			iommu_unmap_ram(io, m);
 			return ret;
 		}
 		io->nr_mapped = i + 1;
 	}
 	return 0;
+}
+
+int iommu_prepare_dma(struct iommu *io, const struct guest_mem *m)
+{
+	int ret = read_info(io);
+
+	return ret ? ret : iommu_memlock_reserve(iommu_memlock_need(m));
+}
+
+int iommu_map_dma(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot)
+{
+	int ret = io->ops->map(io, iova, size, hva, prot);
+
+	/* Out of locked memory or mappings: the caller (the guest's request) says it once. */
+	if (ret && ret != -ENOMEM && ret != -ENOSPC)
+		pr_err_rl("%s: cannot map IOVA 0x%" PRIx64 "-0x%" PRIx64 ": %s%s", io->ops->name, iova,
+			  iova + size - 1, strerror(-ret), map_hint(ret));
+	return ret == -ENOSPC ? -ENOMEM : ret;
+}
+
+int iommu_unmap_dma(struct iommu *io, uint64_t iova, uint64_t size)
+{
+	return io->ops->unmap(io, iova, size);
 }
 
 void iommu_unmap_ram(struct iommu *io, const struct guest_mem *m)
@@ -284,6 +326,41 @@ int iommu_memlock_check(uint64_t need, bool raise)
 	if (setrlimit(RLIMIT_MEMLOCK, &lim) < 0) {
 		ret = -errno;
 		pr_err("RLIMIT_MEMLOCK: cannot raise the soft limit to the hard one: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int iommu_memlock_plan_dropped(uint64_t need, const struct rlimit *lim, struct rlimit *want)
+{
+	*want = *lim;
+	if (lim->rlim_cur == RLIM_INFINITY || need <= lim->rlim_cur)
+		return 0;
+	if (lim->rlim_max != RLIM_INFINITY && lim->rlim_max < need)
+		want->rlim_max = need;	/* needs CAP_SYS_RESOURCE */
+	want->rlim_cur = want->rlim_max;
+	return 1;
+}
+
+int iommu_memlock_reserve(uint64_t need)
+{
+	struct rlimit lim, want;
+	char a[32], b[32];
+	int ret;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &lim) < 0) {
+		ret = -errno;
+		pr_err("RLIMIT_MEMLOCK: getrlimit: %s", strerror(-ret));
+		return ret;
+	}
+	if (!iommu_memlock_plan_dropped(need, &lim, &want))
+		return 0;
+	if (setrlimit(RLIMIT_MEMLOCK, &want) < 0) {
+		ret = -errno;
+		pr_err("RLIMIT_MEMLOCK: guest RAM the guest may map for device DMA needs %s of locked "
+		       "memory, limit is %s, and raising it failed (%s): run `ulimit -l %" PRIu64 "`",
+		       size_str(need, a), size_str(lim.rlim_max, b), strerror(-ret),
+		       (uint64_t)((need + KiB - 1) / KiB));
 		return ret;
 	}
 	return 0;
@@ -515,34 +592,19 @@ static int type1_get_info(struct iommu *io, struct iommu_info *info)
 	return ret;
 }
 
-static const char *map_hint(int err)
-{
-	switch (err) {
-	case -ENOMEM:	return ": over the locked-memory limit (ulimit -l)";
-	case -ENOSPC:	return ": too many DMA mappings (vfio_iommu_type1 dma_entry_limit)";
-	case -EEXIST:	return ": already mapped";
-	default:	return "";
-	}
-}
-
-static int type1_map(struct iommu *io, uint64_t iova, uint64_t size, void *hva)
+/* No message here: iommu_map_ram (setup) and iommu_map_dma (guest-driven) say it their way. */
+static int type1_map(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot)
 {
 	struct vfio_iommu_type1_dma_map dm = {
 		.argsz = sizeof(dm),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.flags = (prot & IOMMU_PROT_READ ? VFIO_DMA_MAP_FLAG_READ : 0) |
+			 (prot & IOMMU_PROT_WRITE ? VFIO_DMA_MAP_FLAG_WRITE : 0),
 		.vaddr = (uintptr_t)hva,
 		.iova = iova,
 		.size = size,
 	};
-	int ret;
 
-	if (ioctl(io->fd, VFIO_IOMMU_MAP_DMA, &dm) < 0) {
-		ret = -errno;
-		pr_err(TYPE1 ": cannot map IOVA 0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 " MiB): %s%s", iova,
-		       iova + size - 1, (uint64_t)(size / MiB), strerror(-ret), map_hint(ret));
-		return ret;
-	}
-	return 0;
+	return ioctl(io->fd, VFIO_IOMMU_MAP_DMA, &dm) < 0 ? -errno : 0;
 }
 
 static int type1_unmap(struct iommu *io, uint64_t iova, uint64_t size)
@@ -552,13 +614,13 @@ static int type1_unmap(struct iommu *io, uint64_t iova, uint64_t size)
 
 	if (ioctl(io->fd, VFIO_IOMMU_UNMAP_DMA, &du) < 0) {
 		ret = -errno;
-		pr_err(TYPE1 ": cannot unmap IOVA 0x%" PRIx64 "-0x%" PRIx64 ": %s", iova, iova + size - 1,
-		       strerror(-ret));
+		pr_err_rl(TYPE1 ": cannot unmap IOVA 0x%" PRIx64 "-0x%" PRIx64 ": %s", iova, iova + size - 1,
+			  strerror(-ret));
 		return ret;
 	}
 	/* The kernel writes back how much it unmapped. */
 	if (du.size != size) {
-		pr_warn(TYPE1 ": unmapped 0x%llx of 0x%" PRIx64 " bytes at IOVA 0x%" PRIx64,
+		pr_warn_rl(TYPE1 ": unmapped 0x%llx of 0x%" PRIx64 " bytes at IOVA 0x%" PRIx64,
 			(unsigned long long)du.size, size, iova);
 		return -EIO;
 	}

@@ -18,7 +18,12 @@
  * Left out on purpose, because only setup calls them (before jail_enter):
  * VHOST_GET_FEATURES and VHOST_SET_MEM_TABLE (vhost_net_open and the
  * device's attach), KVM_GET/SET_REGS, SREGS and LAPIC (vCPU creation and
- * the boot entry), VFIO_DEVICE_GET_*_INFO, VFIO_IOMMU_MAP_DMA.
+ * the boot entry), VFIO_DEVICE_GET_*_INFO.
+ *
+ * VFIO_IOMMU_MAP_DMA (the guest's MAP requests under --viommu) is
+ * _IO(VFIO_TYPE, VFIO_BASE + 13), the same number as VFIO_DEVICE_PCI_HOT_RESET
+ * (VFIO numbers its ioctls per fd type): one rule serves both, and a filter,
+ * which sees numbers and not fds, could not keep one and refuse the other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,8 +141,10 @@ static const struct rule rules[] = {
 	IOCTL(VFIO_DEVICE_SET_IRQS, "MSI/MSI-X/INTx follow the guest's config writes; off at teardown (vfio/irq.c)"),
 	IOCTL(VFIO_DEVICE_RESET, "the reset before the device is given back (vfio/device.c)"),
 	IOCTL(VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, "the bus-reset fallback at teardown (vfio/device.c)"),
-	IOCTL(VFIO_DEVICE_PCI_HOT_RESET, "the bus-reset fallback at teardown (vfio/device.c)"),
-	IOCTL(VFIO_IOMMU_UNMAP_DMA, "teardown: guest RAM out of the IOMMU (iommu/type1.c)"),
+	IOCTL(VFIO_DEVICE_PCI_HOT_RESET, "the bus-reset fallback at teardown (vfio/device.c); the "
+	      "same number is VFIO_IOMMU_MAP_DMA: --viommu's guest MAPs (vfio/viommu_backend.c)"),
+	IOCTL(VFIO_IOMMU_UNMAP_DMA, "teardown: guest RAM out of the IOMMU (iommu/type1.c); --viommu: "
+	      "the guest's UNMAPs (vfio/viommu_backend.c)"),
 	/* vhost-net: DRIVER_OK starts the rings, a reset stops them (vhost_net.c) */
 	IOCTL(VHOST_SET_FEATURES, "DRIVER_OK: the features the driver took"),
 	IOCTL(VHOST_SET_VRING_NUM, "DRIVER_OK: ring size"),
@@ -189,6 +196,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, pid_t pid)
 	}
 	return -EINVAL;
 }
+
+_Static_assert(VFIO_IOMMU_MAP_DMA == VFIO_DEVICE_PCI_HOT_RESET, "one rule allows both (see the top)");
 
 static int build(scmp_filter_ctx ctx)
 {

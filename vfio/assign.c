@@ -329,7 +329,7 @@ int passthrough_attach(struct passthrough *pt, struct vm *vm)
 	pt->vm = vm;
 	if (!pt->nr_devs)
 		return 0;
-	err = iommu_map_ram(&pt->iommu, &vm->mem);
+	err = pt->viommu ? iommu_prepare_dma(&pt->iommu, &vm->mem) : iommu_map_ram(&pt->iommu, &vm->mem);
 	if (err)
 		return err;
 	for (; pt->nr_attached < pt->nr_devs; pt->nr_attached++) {

@@ -115,6 +115,7 @@ struct passthrough {
 	const char *sysfs;		/* "/sys" (tests could point elsewhere) */
 	const char *rundir;		/* BIND_RUNDIR */
 	struct iommu iommu;		/* open while fd >= 0; RAM mapped while nr_mapped */
+	bool viommu;			/* behind the guest's virtio-iommu: no RAM mapped up front */
 	unsigned nr_groups;
 	struct vfio_group_ref groups[VFIO_MAX_DEVS];
 	unsigned nr_devs;		/* opened by the monitor */
@@ -158,7 +159,11 @@ int passthrough_open(struct passthrough *pt, const char *bdf);
 unsigned passthrough_fds(const struct passthrough *pt, int *fds);
 void passthrough_drop_fds(struct passthrough *pt);
 void passthrough_give_back(struct passthrough *pt);
-/* VMM: RAM into the IOMMU (IOVA = GPA), then each device on @vm's PCI bus; all or nothing. */
+/*
+ * VMM: RAM into the IOMMU (IOVA = GPA), or with pt->viommu only the IOMMU's
+ * info and the memlock limit (iommu_prepare_dma: the guest maps), then each
+ * device on @vm's PCI bus; all or nothing.
+ */
 int passthrough_attach(struct passthrough *pt, struct vm *vm);
 /* VMM, vCPUs stopped: each device off the bus and reset, RAM out of the IOMMU. */
 void passthrough_detach(struct passthrough *pt);

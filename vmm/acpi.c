@@ -1,8 +1,8 @@
 /*
  * sluice: ACPI tables. Section numbers are ACPI 6.4 unless noted. The layout
  * in the region is RSDP (offset 0, so the 0xe0000-0xfffff scan finds it),
- * FACS, DSDT, FADT, MADT, MCFG, XSDT: each table before the ones that
- * point at it, so every address is known when it is written.
+ * FACS, DSDT, FADT, MADT, MCFG, [VIOT,] XSDT: each table before the ones
+ * that point at it, so every address is known when it is written.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -204,6 +204,41 @@ struct acpi_mcfg {
 	struct acpi_table_header h;
 	uint8_t reserved[8];
 	struct mcfg_alloc alloc[1];
+} PACKED;
+
+/* VIOT, ACPI 6.5 §5.2.30 (Linux include/acpi/actbl3.h) */
+struct viot_node_header {
+	uint8_t type;
+	uint8_t reserved;
+	uint16_t length;
+} PACKED;
+
+#define VIOT_NODE_PCI_RANGE		1
+#define VIOT_NODE_VIRTIO_IOMMU_PCI	3
+
+struct viot_pci_range {
+	struct viot_node_header h;
+	uint32_t endpoint_start;
+	uint16_t segment_start, segment_end;
+	uint16_t bdf_start, bdf_end;
+	uint16_t output_node;		/* the IOMMU node's offset in the table */
+	uint8_t reserved[6];
+} PACKED;
+
+struct viot_virtio_iommu_pci {
+	struct viot_node_header h;
+	uint16_t segment;
+	uint16_t bdf;
+	uint8_t reserved[8];
+} PACKED;
+
+struct acpi_viot_table {
+	struct acpi_table_header h;
+	uint16_t node_count;
+	uint16_t node_offset;
+	uint8_t reserved[8];
+	struct viot_virtio_iommu_pci iommu;
+	struct viot_pci_range range[];
 } PACKED;
 
 /* §5.2.8 */
@@ -739,6 +774,33 @@ static int build_mcfg(struct acpi_buf *b, uint64_t *gpa)
 	return 0;
 }
 
+/* The IOMMU node first, then one PCI range per endpoint, each pointing at it. */
+static int build_viot(struct acpi_buf *b, const struct acpi_viot *v, uint64_t *gpa)
+{
+	struct acpi_viot_table *t = take(b, sizeof(*t) + v->nr_endpoints * sizeof(t->range[0]), 16);
+	unsigned i;
+
+	if (!t)
+		return -ENOSPC;
+	t->node_count = (uint16_t)(1 + v->nr_endpoints);
+	t->node_offset = offsetof(struct acpi_viot_table, iommu);
+	t->iommu.h.type = VIOT_NODE_VIRTIO_IOMMU_PCI;
+	t->iommu.h.length = sizeof(t->iommu);
+	t->iommu.bdf = v->iommu_bdf;
+	for (i = 0; i < v->nr_endpoints; i++) {
+		struct viot_pci_range *r = &t->range[i];
+
+		r->h.type = VIOT_NODE_PCI_RANGE;
+		r->h.length = sizeof(*r);
+		r->endpoint_start = v->endpoint_bdf[i];
+		r->bdf_start = r->bdf_end = v->endpoint_bdf[i];
+		r->output_node = offsetof(struct acpi_viot_table, iommu);
+	}
+	header_finish(&t->h, "VIOT", len_from(b, t), 0);
+	*gpa = gpa_of(b, t);
+	return 0;
+}
+
 static int build_xsdt(struct acpi_buf *b, const uint64_t *tables, unsigned n, uint64_t *gpa)
 {
 	struct acpi_xsdt *x = take(b, sizeof(*x) + n * sizeof(x->entry[0]), 16);
@@ -776,6 +838,8 @@ static int check_args(const void *buf, size_t len, uint64_t gpa, const struct ac
 		return -EINVAL;
 	if (cfg->mmio64_size && cfg->mmio64_base + cfg->mmio64_size - 1 < cfg->mmio64_base)
 		return -EINVAL;
+	if (cfg->viot.nr_endpoints > ACPI_VIOT_MAX_ENDPOINTS)
+		return -EINVAL;
 	/* FACS alignment; FADT DSDT and FIRMWARE_CTRL are 32-bit fields */
 	if (gpa % 64 || gpa > UINT32_MAX || len > UINT32_MAX - gpa + 1)
 		return -EINVAL;
@@ -786,7 +850,8 @@ int acpi_build(void *buf, size_t len, uint64_t gpa, const struct acpi_config *cf
 	       uint64_t *rsdp_gpa)
 {
 	struct acpi_buf b = { .base = buf, .len = len, .gpa = gpa };
-	uint64_t facs, dsdt, xsdt, tables[3];	/* FADT, MADT, MCFG */
+	uint64_t facs, dsdt, xsdt, tables[4];	/* FADT, MADT, MCFG[, VIOT] */
+	unsigned nr_tables = 3;
 	struct acpi_rsdp *rsdp;
 	int ret;
 
@@ -805,8 +870,10 @@ int acpi_build(void *buf, size_t len, uint64_t gpa, const struct acpi_config *cf
 		ret = build_madt(&b, cfg, &tables[1]);
 	if (!ret)
 		ret = build_mcfg(&b, &tables[2]);
+	if (!ret && cfg->viot.nr_endpoints)
+		ret = build_viot(&b, &cfg->viot, &tables[nr_tables++]);
 	if (!ret)
-		ret = build_xsdt(&b, tables, 3, &xsdt);
+		ret = build_xsdt(&b, tables, nr_tables, &xsdt);
 	if (ret)
 		return ret;
 	rsdp_finish(rsdp, xsdt);

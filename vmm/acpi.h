@@ -2,7 +2,8 @@
  * sluice: the guest's ACPI tables (ACPI 6.4), built once into the region at
  * LAYOUT_ACPI: RSDP, FACS, DSDT, FADT, MADT, MCFG and XSDT. The machine they
  * describe is a PC with KVM's in-kernel PIC, PIT and IOAPIC, one PCIe host
- * bridge (ECAM bus 0), COM1, pvpanic and the PM1a/reset ports of vmm/layout.h.
+ * bridge (ECAM bus 0), COM1, pvpanic and the PM1a/reset ports of vmm/layout.h;
+ * with a virtio-iommu (--viommu), a VIOT naming it and the endpoints behind it.
  */
 #ifndef SLUICE_ACPI_H
 #define SLUICE_ACPI_H
@@ -45,10 +46,24 @@ struct acpi_table_header {
  */
 #define ACPI_PCI_OSC_GRANTED	ACPI_OSC_PCIE_CAP
 
+#define ACPI_VIOT_MAX_ENDPOINTS	16
+
+/*
+ * The VIOT (ACPI 6.5 §5.2.30): a virtio-pci IOMMU at @iommu_bdf (segment 0)
+ * and, per endpoint, a PCI range node of that one BDF whose endpoint ID is
+ * the BDF itself (bus << 8 | devfn): the IDs the virtio-iommu answers to.
+ */
+struct acpi_viot {
+	unsigned nr_endpoints;		/* 0: no VIOT */
+	uint16_t iommu_bdf;
+	uint16_t endpoint_bdf[ACPI_VIOT_MAX_ENDPOINTS];
+};
+
 struct acpi_config {
 	unsigned nr_cpus;	/* 1..ACPI_MAX_CPUS: APIC ID = processor UID = index */
 	uint64_t mmio64_base;	/* PCI 64-bit MMIO window; no window if size is 0 */
 	uint64_t mmio64_size;
+	struct acpi_viot viot;
 };
 
 /* The tables of a machine with @nr_cpus vCPUs and @ram_size of RAM (the 64-bit window above it). */

@@ -215,6 +215,7 @@ int machine_check(struct machine *m, const struct machine_config *cfg)
 	m->cfg = cfg;
 	m->kvm_fd = m->sig_fd = -1;
 	passthrough_init(&m->pt, cfg->name);
+	m->pt.viommu = cfg->viommu;
 	if ((err = block_signals(m)) || (err = check_images(m)) || (err = check_assign(m)))
 		goto err_give_back;
 	m->kvm_fd = kvm_open_checked();

@@ -31,6 +31,7 @@
 #include "sandbox/jail.h"
 #include "sriov/sriov.h"
 #include "vfio/vfio.h"
+#include "vmm/virtio/viommu_dev.h"
 #include "vmm/virtio/virtio_devs.h"
 
 #define MACHINE_MAX_ASSIGN VFIO_MAX_DEVS	/* --assign and --net vf: together */
@@ -75,6 +76,7 @@ struct machine_config {
 	struct vf_request vf[MACHINE_MAX_VFS];	/* --net vf:PF,...: a VF of PF, assigned */
 	unsigned nr_vfs;
 	bool allow_unsafe_interrupts;
+	bool viommu;				/* the assigned device behind a virtio-iommu */
 	struct virtio_devs_config dev;
 	struct jail_config jail;
 	struct machine_console console;
@@ -96,6 +98,7 @@ struct machine {
 	struct virtio_devs pv;
 	bool pv_open;
 	struct passthrough pt;
+	struct viommu_dev viommu;		/* VMM, with cfg->viommu */
 	struct jail jail;
 	bool jail_ready;
 	pid_t vmm;				/* > 0 while the VMM lives */

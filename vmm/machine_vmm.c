@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "vfio/viommu_backend.h"
 #include "vmm/acpi.h"
 #include "vmm/boot.h"
 #include "vmm/layout.h"
@@ -23,22 +24,66 @@
 #include "vmm/machine.h"
 #include "vmm/vm.h"
 
-static int load_guest(struct vm *vm, struct machine *m)
+/*
+ * The ACPI tables describe the PCI bus as built, so they are written once every
+ * device is on it (the VIOT names BDFs); the guest runs nothing before vm_start.
+ */
+static int load_acpi(struct vm *vm, struct machine *m)
 {
 	const struct machine_config *c = m->cfg;
 	struct acpi_config acfg = acpi_config_for(c->cpus, c->memory);
-	struct boot_extra x = { .kernel_name = c->kernel, .initrd_name = c->initrd };
-	struct boot_entry entry;
 	void *acpi = guest_mem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
 	int err;
 
 	if (!acpi)
 		return -ENOMEM;
-	err = acpi_build(acpi, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &acfg, &x.rsdp_gpa);
-	if (err) {
+	if (m->viommu.vp) {
+		acfg.viot.iommu_bdf = viommu_dev_bdf(&m->viommu);
+		acfg.viot.nr_endpoints = m->viommu.v.p.nr_endpoints;
+		memcpy(acfg.viot.endpoint_bdf, m->viommu.v.p.endpoint,
+		       sizeof(acfg.viot.endpoint_bdf[0]) * acfg.viot.nr_endpoints);
+	}
+	err = acpi_build(acpi, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &acfg, NULL);
+	if (err)
 		pr_err("%s: building ACPI tables: %s", vm->name, strerror(-err));
+	return err;
+}
+
+/* --viommu: the assigned device behind a virtio-iommu whose MAPs go to its VFIO container. */
+static int attach_viommu(struct vm *vm, struct machine *m)
+{
+	struct passthrough *pt = &m->pt;
+	struct viommu_params p;
+	uint16_t bdf[VIOMMU_BACKEND_MAX_DEVS];
+	char why[256];
+	unsigned i;
+	int err;
+
+	if (!m->cfg->viommu)
+		return 0;
+	for (i = 0; i < pt->nr_attached && i < VIOMMU_BACKEND_MAX_DEVS; i++)
+		bdf[i] = (uint16_t)(pt->devs[i]->pci.slot << 3);
+	err = viommu_vfio_params(&pt->iommu.info, bdf, pt->nr_attached, &p, why, sizeof(why));
+	if (err) {
+		pr_err("%s: %s", vm->name, why);
 		return err;
 	}
+	err = viommu_dev_attach(&m->viommu, vm, &p, &viommu_vfio_ops, pt);
+	if (!err)
+		pr_info("%s: %s behind the virtio-iommu at %s", vm->name, pt->devs[0]->pci.bdf,
+			m->viommu.vp->pci.bdf);
+	return err;
+}
+
+static int load_guest(struct vm *vm, struct machine *m)
+{
+	const struct machine_config *c = m->cfg;
+	/* The RSDP is always at LAYOUT_ACPI (acpi_build); load_acpi writes it later. */
+	struct boot_extra x = { .kernel_name = c->kernel, .initrd_name = c->initrd,
+				.rsdp_gpa = LAYOUT_ACPI };
+	struct boot_entry entry;
+	int err;
+
 	err = boot_load_linux(&vm->mem, m->kernel.p, m->kernel.len, m->initrd.p, m->initrd.len,
 			      c->cmdline, &x, &entry);
 	/* The images live in guest RAM now; the VMM keeps no copy. */
@@ -239,10 +284,16 @@ static int vmm_run(struct machine *m)
 	}
 	if (virtio_devs_attach(&m->pv, &vm))
 		goto out_destroy;
-	if (!passthrough_attach(&m->pt, &vm)) {
-		status = run(&vm, m, sfd);
-		passthrough_detach(&m->pt);
+	if (passthrough_attach(&m->pt, &vm))
+		goto out_virtio;
+	if (!attach_viommu(&vm, m)) {
+		if (!load_acpi(&vm, m))
+			status = run(&vm, m, sfd);
+		/* Teardown unmaps everything the guest mapped, before the devices go. */
+		viommu_dev_detach(&m->viommu);
 	}
+	passthrough_detach(&m->pt);
+out_virtio:
 	virtio_devs_detach(&m->pv);
 out_destroy:
 	vm_destroy(&vm);

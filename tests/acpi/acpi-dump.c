@@ -2,13 +2,16 @@
  * acpi-dump: sluice's ACPI tables as files, for ACPICA's iasl and acpiexec
  * (tests/acpi/run). A host-only test helper, not a bed tool.
  *
- *   acpi-dump [--cpus N] [--memory SIZE] DIR
+ *   acpi-dump [--cpus N] [--memory SIZE] [--viot IOMMU_BDF,EP_BDF...] DIR
  *
  * The tables are built as `sluice run --cpus N --memory SIZE` builds them
  * (vmm/machine_vmm.c, load_guest), then found as an OS finds them: from the RSDP
  * to the XSDT and its entries, from the FADT to the DSDT and the FACS. Each
  * is written to DIR/<signature>.dat, the names acpidump -b uses (rsdp, xsdt,
- * facp, dsdt, facs, apic, mcfg), so a table nothing points at is not dumped.
+ * facp, dsdt, facs, apic, mcfg, viot), so a table nothing points at is not
+ * dumped. --viot gives the VIOT of a virtio-iommu at IOMMU_BDF translating the
+ * endpoints EP_BDF (16-bit bus << 8 | devfn numbers, as `sluice run --viommu`
+ * fills them from the guest's PCI bus).
  *
  * DIR/layout gets what vmm/layout.h says the tables must describe, one
  * "key value..." line each, for the test to compare with ACPICA's view.
@@ -26,6 +29,7 @@
 #define HDR_LEN		36	/* ACPI 6.4 §5.2.6 */
 #define RSDP_LEN	36	/* §5.2.5.3, revision 2 */
 #define MAX_TABLES	16
+#define ARRAY_SIZE_DUMP(a) (sizeof(a) / sizeof((a)[0]))
 
 struct dump {
 	const uint8_t *buf;	/* the region the guest sees at LAYOUT_ACPI */
@@ -148,7 +152,7 @@ static int dump_all(struct dump *d)
 static int write_layout(const struct dump *d, const struct acpi_config *cfg)
 {
 	char path[4096];
-	unsigned slot, pin;
+	unsigned slot, pin, i;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/layout", d->dir);
@@ -167,6 +171,10 @@ static int write_layout(const struct dump *d, const struct acpi_config *cfg)
 	for (slot = 0; slot < LAYOUT_PCI_SLOTS; slot++)
 		for (pin = 0; pin < 4; pin++)
 			fprintf(f, "prt %u %u %u\n", slot, pin, layout_pci_intx_gsi(slot, pin));
+	if (cfg->viot.nr_endpoints)
+		fprintf(f, "viot_iommu %#x\n", cfg->viot.iommu_bdf);
+	for (i = 0; i < cfg->viot.nr_endpoints; i++)
+		fprintf(f, "viot_endpoint %#x\n", cfg->viot.endpoint_bdf[i]);
 	if (fclose(f)) {
 		fprintf(stderr, "acpi-dump: %s: %s\n", path, strerror(errno));
 		return -EIO;
@@ -176,12 +184,38 @@ static int write_layout(const struct dump *d, const struct acpi_config *cfg)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "acpi-dump: %s\nusage: acpi-dump [--cpus N] [--memory SIZE] DIR\n", why);
+	fprintf(stderr, "acpi-dump: %s\nusage: acpi-dump [--cpus N] [--memory SIZE] "
+		"[--viot IOMMU_BDF,EP_BDF...] DIR\n", why);
 	return 2;
+}
+
+/* "0x18,0x20,0x29": the IOMMU's BDF, then the endpoints'. */
+static int parse_viot(const char *s, struct acpi_viot *v)
+{
+	unsigned long n[1 + ACPI_VIOT_MAX_ENDPOINTS];
+	unsigned i = 0;
+	char *end;
+
+	do {
+		if (i == ARRAY_SIZE_DUMP(n))
+			return -1;
+		n[i] = strtoul(s, &end, 0);
+		if (end == s || n[i] > 0xffff || (*end && *end != ','))
+			return -1;
+		i++;
+		s = end + 1;
+	} while (*end);
+	if (i < 2)
+		return -1;
+	v->iommu_bdf = (uint16_t)n[0];
+	for (v->nr_endpoints = 0; v->nr_endpoints < i - 1; v->nr_endpoints++)
+		v->endpoint_bdf[v->nr_endpoints] = (uint16_t)n[v->nr_endpoints + 1];
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	struct acpi_viot viot = { 0 };
 	unsigned long cpus = 1;
 	uint64_t memory = 256 * MiB;
 	struct acpi_config cfg;
@@ -194,6 +228,8 @@ int main(int argc, char **argv)
 			continue;
 		if (!strcmp(argv[i], "--memory") && !cli_parse_size(argv[i + 1], &memory) && memory)
 			continue;
+		if (!strcmp(argv[i], "--viot") && !parse_viot(argv[i + 1], &viot))
+			continue;
 		return usage("bad option or value");
 	}
 	if (i != argc - 1)
@@ -201,6 +237,7 @@ int main(int argc, char **argv)
 	d.dir = argv[argc - 1];
 	/* As the VMM fills it for `sluice run --cpus N --memory SIZE`. */
 	cfg = acpi_config_for((unsigned)cpus, memory);
+	cfg.viot = viot;
 	buf = calloc(1, LAYOUT_ACPI_SIZE);
 	if (!buf)
 		return 1;

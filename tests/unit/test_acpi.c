@@ -946,6 +946,49 @@ static void bad_config_is_einval(void **state)
 	assert_int_equal(acpi_build(buf, sizeof(buf), LAYOUT_ACPI, &cfg, &rsdp), -EINVAL);
 }
 
+/*
+ * VIOT (ACPI 6.5 §5.2.30, Linux include/acpi/actbl3.h): the fifth XSDT entry
+ * when a virtio-iommu is present; its node bytes written out by hand: the
+ * virtio-pci IOMMU node at offset 48, then one PCI range per endpoint whose
+ * endpoint ID is its BDF and whose output node is offset 48.
+ */
+static void viot_nodes(void **state)
+{
+	struct acpi_config cfg = acpi_config_for(2, 256 * MiB);
+	static const uint8_t want[48 + 16 + 2 * 24 - HDR] = {
+		3, 0, 48, 0, 0, 0, 0, 0, 0, 0, 0, 0,		/* 2 + 1 nodes from offset 48 */
+		3, 0, 16, 0, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* virtio-pci IOMMU 00:03.0 */
+		1, 0, 24, 0, 0x20, 0, 0, 0, 0, 0, 0, 0,		/* PCI range, endpoint 0x20 */
+		0x20, 0, 0x20, 0, 48, 0, 0, 0, 0, 0, 0, 0,	/* BDFs 00:04.0-00:04.0 -> node 48 */
+		1, 0, 24, 0, 0x29, 0, 0, 0, 0, 0, 0, 0,		/* endpoint 0x29 (00:05.1) */
+		0x29, 0, 0x29, 0, 48, 0, 0, 0, 0, 0, 0, 0,
+	};
+	const uint8_t *viot;
+	struct tables t;
+
+	(void)state;
+	build(&t, &cfg);
+	assert_int_equal(rd32(t.xsdt + 4), HDR + 3 * 8);	/* no VIOT without a virtio-iommu */
+	free(t.buf);
+	cfg.viot.nr_endpoints = 2;
+	cfg.viot.iommu_bdf = 0x18;
+	cfg.viot.endpoint_bdf[0] = 0x20;
+	cfg.viot.endpoint_bdf[1] = 0x29;
+	build(&t, &cfg);
+	assert_int_equal(rd32(t.xsdt + 4), HDR + 4 * 8);
+	viot = at_gpa(&t, rd64(t.xsdt + HDR + 24), HDR);
+	check_header(viot, "VIOT", 0);
+	assert_int_equal(rd32(viot + 4), sizeof(want) + HDR);
+	assert_memory_equal(viot + HDR, want, sizeof(want));
+	assert_int_equal(rd16(viot + HDR), 3);
+	free(t.buf);
+	cfg.viot.nr_endpoints = ACPI_VIOT_MAX_ENDPOINTS + 1;
+	t.buf = malloc(LAYOUT_ACPI_SIZE);
+	assert_non_null(t.buf);
+	assert_int_equal(acpi_build(t.buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &cfg, NULL), -EINVAL);
+	free(t.buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -970,6 +1013,7 @@ int main(void)
 		cmocka_unit_test(dsdt_mres_com1_pvpanic),
 		cmocka_unit_test(too_small_is_enospc),
 		cmocka_unit_test(bad_config_is_einval),
+		cmocka_unit_test(viot_nodes),
 	};
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
 }

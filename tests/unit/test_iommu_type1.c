@@ -334,6 +334,30 @@ static void memlock_need_is_all_ram(void **state)
 	assert_int_equal(iommu_memlock_need(&m), 6 * GiB);
 }
 
+/*
+ * --viommu: the jailed VMM maps without CAP_IPC_LOCK, so the soft limit itself
+ * must cover guest RAM: raised to the hard one, the hard one to the need if lower.
+ */
+static void memlock_plan_dropped(void **state)
+{
+	struct rlimit lim = { .rlim_cur = 8 * MiB, .rlim_max = 8 * MiB }, want;
+
+	(void)state;
+	assert_int_equal(iommu_memlock_plan_dropped(8 * MiB, &lim, &want), 0);
+	assert_int_equal(iommu_memlock_plan_dropped(256 * MiB, &lim, &want), 1);
+	assert_int_equal(want.rlim_cur, 256 * MiB);
+	assert_int_equal(want.rlim_max, 256 * MiB);
+	lim.rlim_max = GiB;
+	assert_int_equal(iommu_memlock_plan_dropped(256 * MiB, &lim, &want), 1);
+	assert_int_equal(want.rlim_cur, GiB);
+	assert_int_equal(want.rlim_max, GiB);
+	lim.rlim_max = RLIM_INFINITY;
+	assert_int_equal(iommu_memlock_plan_dropped(256 * MiB, &lim, &want), 1);
+	assert_true(want.rlim_cur == RLIM_INFINITY && want.rlim_max == RLIM_INFINITY);
+	lim.rlim_cur = RLIM_INFINITY;
+	assert_int_equal(iommu_memlock_plan_dropped(256 * GiB, &lim, &want), 0);
+}
+
 static void memlock_plan(void **state)
 {
 	enum iommu_memlock_verdict v;
@@ -377,6 +401,7 @@ int main(void)
 		cmocka_unit_test(ram_beyond_address_width),
 		cmocka_unit_test(memlock_need_is_all_ram),
 		cmocka_unit_test(memlock_plan),
+		cmocka_unit_test(memlock_plan_dropped),
 	};
 	return cmocka_run_group_tests_name("iommu_type1", tests, NULL, NULL);
 }

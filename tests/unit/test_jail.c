@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 
 #include "sandbox/jail.h"
 
@@ -250,6 +251,11 @@ static int allowed_io(struct allowed_fx *f)
 		return 3;
 	if (syscall(SYS_ioctl, f->dev_null, (unsigned long)KVM_RUN | (1ul << 32), 0) != -1 || errno != ENOTTY)
 		return 4;
+	/* --viommu: the guest's MAP and UNMAP requests become these two at run time. */
+	if (ioctl(f->dev_null, VFIO_IOMMU_MAP_DMA, NULL) != -1 || errno != ENOTTY)
+		return 5;
+	if (ioctl(f->dev_null, VFIO_IOMMU_UNMAP_DMA, NULL) != -1 || errno != ENOTTY)
+		return 6;
 	return 0;
 }
 

@@ -86,6 +86,20 @@ static void defaults(void **state)
 	assert_false(o.stats);
 	assert_int_equal(o.nr_disks, 0);
 	assert_int_equal(o.nr_nets, 0);
+	assert_false(o.viommu);
+}
+
+/* --viommu with one device behind it, by --assign or by --net vf:, with --hugepages too. */
+static void viommu_one_device(void **state)
+{
+	struct run_opts o;
+
+	(void)state;
+	assert_int_equal(parse(ARGS("--kernel", "bz", "--viommu", "--assign", "0000:01:10.0"), &o), 0);
+	assert_true(o.viommu);
+	assert_int_equal(parse(ARGS("--kernel", "bz", "--net", "vf:eth0", "--viommu", "--hugepages"), &o), 0);
+	assert_true(o.viommu);
+	assert_int_equal(o.nr_vfs, 1);
 }
 
 static void every_flag(void **state)
@@ -199,6 +213,11 @@ static const struct refusal refusals[] = {
 	{ "memory twice", ARGS("--kernel", "bz", "--memory", "1G", "--memory", "1G"), "--memory given twice" },
 	{ "cpus twice", ARGS("--kernel", "bz", "--cpus", "1", "--cpus", "2"), "--cpus given twice" },
 	{ "name twice", ARGS("--kernel", "bz", "--name", "a", "--name", "b"), "--name given twice" },
+	{ "viommu, no device", ARGS("--kernel", "bz", "--viommu"),
+	  "--viommu puts exactly one device behind the virtio-iommu, 0 given" },
+	{ "viommu, two devices", ARGS("--kernel", "bz", "--viommu", "--assign", "a0", "--net", "vf:eth0"),
+	  "--viommu puts exactly one device behind the virtio-iommu, 2 given" },
+	{ "viommu, a disk is no device", ARGS("--kernel", "bz", "--viommu", "--disk", "/img"), "0 given" },
 };
 
 static void refused(void **state)
@@ -239,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(every_flag),
+		cmocka_unit_test(viommu_one_device),
 		cmocka_unit_test(accepted_edges),
 		cmocka_unit_test(help),
 		cmocka_unit_test(refused),

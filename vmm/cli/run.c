@@ -36,7 +36,7 @@ static void config_from_opts(struct machine_config *c, const struct run_opts *o,
 		.name = o->name, .kernel = o->kernel, .initrd = o->initrd, .cmdline = o->cmdline,
 		.cpus = (unsigned)o->cpus, .memory = o->memory, .hugepages = o->hugepages,
 		.stats = o->stats, .nr_assign = o->nr_assign,
-		.allow_unsafe_interrupts = o->allow_unsafe_interrupts,
+		.allow_unsafe_interrupts = o->allow_unsafe_interrupts, .viommu = o->viommu,
 		.jail = { .enabled = !o->no_jail, .user = o->jail_user },
 		.console = {
 			.in_fd = STDIN_FILENO, .out_fd = STDOUT_FILENO,

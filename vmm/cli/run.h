@@ -31,6 +31,7 @@ struct run_opts {
 	unsigned nr_nets;
 	const char *jail_user;		/* --jail-user USER; NULL: the default */
 	bool no_jail;			/* --no-jail */
+	bool viommu;			/* --viommu: the assigned device behind a virtio-iommu */
 	struct vf_request vf[RUN_MAX_NETS];	/* --net vf:PF,...: a VF of PF, assigned */
 	unsigned nr_vfs;
 };

@@ -17,7 +17,7 @@ static const char run_usage[] =
 	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts] [--stats]\n"
 	"                  [--disk PATH[,ro]]... [--net tap[:NAME][,mac=MAC][,vhost=on]]...\n"
 	"                  [--net vf:PF[,mac=MAC][,vlan=N][,spoofchk=on|off][,trust=on|off][,rate=MBPS]]...\n"
-	"                  [--jail-user USER | --no-jail]\n"
+	"                  [--viommu] [--jail-user USER | --no-jail]\n"
 	"\n"
 	"Boot a Linux guest. Its console is this terminal (Ctrl-A x quits,\n"
 	"Ctrl-A Ctrl-A sends Ctrl-A). SIZE takes K, M, G suffixes.\n"
@@ -51,6 +51,9 @@ static const char run_usage[] =
 	"                     asked (MAC defaults to a random local one) and assigned as\n"
 	"                     --assign does; every VF setting, the PF's link and its VF\n"
 	"                     count are given back when the run ends\n"
+	"  --viommu           put the assigned device (--assign or --net vf:, exactly\n"
+	"                     one) behind a virtio-iommu: the guest maps its DMA (for\n"
+	"                     vfio-pci and DPDK in the guest); no RAM is pinned up front\n"
 	"  --jail-user USER   the unprivileged user the VMM runs as (default: the\n"
 	"                     system user 'sluice' if it exists, else 'nobody')\n"
 	"  --no-jail          run the VMM without its jail (namespaces, empty root,\n"
@@ -62,6 +65,7 @@ static const char run_usage[] =
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_HUGEPAGES, OPT_NAME,
 	OPT_ASSIGN, OPT_UNSAFE_IRQ, OPT_STATS, OPT_DISK, OPT_NET, OPT_JAIL_USER, OPT_NO_JAIL,
+	OPT_VIOMMU,
 };
 
 static const struct option run_longopts[] = {
@@ -79,6 +83,7 @@ static const struct option run_longopts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "jail-user", required_argument, NULL, OPT_JAIL_USER },
 	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
+	{ "viommu", no_argument, NULL, OPT_VIOMMU },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -107,6 +112,7 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	case OPT_DISK: return run_opt_disk(o, arg);
 	case OPT_NET: return run_opt_net(o, arg);
 	case OPT_NO_JAIL: o->no_jail = true; return 0;
+	case OPT_VIOMMU: o->viommu = true; return 0;
 	case OPT_JAIL_USER:
 		if (!*arg)
 			return run_opt_error("--jail-user needs a user name or number");
@@ -205,5 +211,9 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 		return run_opt_error("--jail-user and --no-jail contradict each other: give one");
 	if (o->hugepages && (o->memory & ((2ull << 20) - 1)))
 		return run_opt_error("--memory must be a multiple of 2M with --hugepages");
+	/* One VFIO container, one IOVA space, while the guest gives each device a domain. */
+	if (o->viommu && o->nr_assign + o->nr_vfs != 1)
+		return run_opt_error("--viommu puts exactly one device behind the virtio-iommu, "
+				     "%u given: give one --assign or --net vf:", o->nr_assign + o->nr_vfs);
 	return 0;
 }

@@ -9,18 +9,11 @@ for i in $(ls /sys/class/net | grep -v '^lo$'); do
 	case $(drv "$i") in igbvf) vf=$i ;; virtio_net) vn=$i ;; esac
 done
 echo "@@GUEST nics vf=${vf:-none} virtio=${vn:-none}"
-cat > /tmp/dhcp.sh <<'EOS'
-#!/bin/sh
-[ "$1" = bound ] || exit 0
-ip addr add "$ip/${mask:-24}" dev "$interface"
-echo "@@GUEST lease $interface $ip" > /dev/console
-EOS
-chmod +x /tmp/dhcp.sh
 if [ -n "$vf" ]; then
 	ip link set "$vf" up
 	n=0
 	while [ $n -lt 100 ] && [ "$(cat /sys/class/net/$vf/carrier 2>/dev/null)" != 1 ]; do usleep 100000; n=$((n + 1)); done
-	udhcpc -i "$vf" -n -q -f -t 10 -T 1 -s /tmp/dhcp.sh >/dev/null 2>&1 || echo "@@GUEST nolease $vf"
+	udhcpc -i "$vf" -n -q -f -t 10 -T 1 -s /bin/dhcp-hook >/dev/null 2>&1 || echo "@@GUEST nolease $vf"
 fi
 if [ -n "$vn" ]; then
 	ip addr add 10.0.5.2/24 dev "$vn"

@@ -1,12 +1,5 @@
 # Guest: find the assigned NICs (igbvf), bring each up, DHCP through it, and
 # report the lease and the NIC's MSI-X interrupt counts.
-cat > /tmp/dhcp.sh <<'EOS'
-#!/bin/sh
-[ "$1" = bound ] || exit 0
-ip addr add "$ip/${mask:-24}" dev "$interface"
-echo "@@GUEST lease $interface $ip" > /dev/console
-EOS
-chmod +x /tmp/dhcp.sh
 n=0
 while [ $n -lt 100 ] && ! ls /sys/class/net | grep -qv '^lo$'; do usleep 100000; n=$((n + 1)); done
 for i in $(ls /sys/class/net | grep -v '^lo$'); do
@@ -16,7 +9,7 @@ for i in $(ls /sys/class/net | grep -v '^lo$'); do
 	n=0
 	while [ $n -lt 100 ] && [ "$(cat /sys/class/net/$i/carrier 2>/dev/null)" != 1 ]; do usleep 100000; n=$((n + 1)); done
 	echo "@@GUEST carrier $i $(cat /sys/class/net/$i/carrier 2>/dev/null)"
-	udhcpc -i "$i" -n -q -f -t 10 -T 1 -s /tmp/dhcp.sh >/dev/null 2>&1 || echo "@@GUEST nolease $i"
+	udhcpc -i "$i" -n -q -f -t 10 -T 1 -s /bin/dhcp-hook >/dev/null 2>&1 || echo "@@GUEST nolease $i"
 	ping -c 3 -W 2 10.0.2.2 >/dev/null 2>&1 && echo "@@GUEST ping $i ok"
 	sum=$(grep "$i" /proc/interrupts | awk '{ s = 0; for (k = 2; k <= NF; k++) if ($k ~ /^[0-9]+$/) s += $k; else break; t += s } END { print t + 0 }')
 	echo "@@GUEST irqs $i $sum"
