@@ -1,12 +1,29 @@
 # guest: tools=dpdk
-# Guest behind sluice's virtio-iommu (scenario viommu-dpdk): bind the VF to
+# The far end of L1's pings on a VF (tests/bed/l1/vfecho.sh: the viommu-dpdk
+# scenario, the bench-viommu benchmark) for sluice.secs= seconds. With
+# sluice.echo=dpdk (the default), behind sluice's virtio-iommu: bind the VF to
 # vfio-pci (possible only with an IOMMU: the 6.12 kernel has no no-IOMMU
-# mode), run DPDK testpmd on it in icmpecho mode for a while (L1 pings it),
-# then stop it (it prints its statistics).
+# mode), run DPDK testpmd on it in icmpecho mode, then stop it (it prints its
+# statistics). With sluice.echo=kernel: igbvf keeps the VF and the kernel
+# answers on sluice.ip= (with or without a virtio-iommu).
 say() { echo "@@GUEST $*"; }
+cmdline=" $(cat /proc/cmdline) "
+arg() { echo "$cmdline" | sed -n "s/.* sluice\.$1=\([^ ]*\) .*/\1/p"; }
+secs=$(arg secs)
 n=0
 while [ $n -lt 100 ] && ! ls /sys/bus/pci/drivers/igbvf 2>/dev/null | grep -q ':'; do usleep 100000; n=$((n + 1)); done
 dev=$(ls /sys/bus/pci/drivers/igbvf | grep ':' | head -n 1)
+if [ "$(arg echo)" = kernel ]; then
+	say driver $dev $(basename "$(readlink /sys/bus/pci/devices/$dev/driver)")
+	nic=$(ls /sys/bus/pci/devices/$dev/net | head -n 1)
+	ip addr add "$(arg ip)" dev "$nic"
+	ip link set "$nic" up
+	n=0
+	while [ $n -lt 100 ] && [ "$(cat /sys/class/net/$nic/carrier 2>/dev/null)" != 1 ]; do usleep 100000; n=$((n + 1)); done
+	say igbvf-up $nic carrier=$(cat /sys/class/net/$nic/carrier 2>/dev/null)
+	sleep "${secs:-60}"
+	exit 0
+fi
 mkdir -p /dev/hugepages && mount -t hugetlbfs none /dev/hugepages
 # The guest sees no interrupt remapping behind a virtio-iommu on x86 (the spec
 # has none), so its VFIO refuses the container unless told: MSIs are isolated
@@ -32,7 +49,6 @@ dpdk-testpmd --in-memory -n 1 --lcores 0@0,1@0 $d -a "$dev" -- --forward-mode=ic
 tp=$!
 exec 3> /tmp/tp.in
 say testpmd-started
-secs=$(sed -n 's/.*sluice.dpdk_secs=\([0-9]*\).*/\1/p' /proc/cmdline)
 sleep "${secs:-60}"
 echo >&3
 n=0

@@ -9,28 +9,22 @@
 # bed: guest=viommu-dpdk
 # bed: smp=2
 
-K=/bed/vmlinuz
-I=/bed/guest/viommu-dpdk.cpio
-pf=$(bed_pf)
-pfif=$(bed_pf_netdev "$pf")
-ip link set "$pfif" up
-ip addr add 10.88.0.1/24 dev "$pfif"
+. /bed/vfecho.sh
+vfe_setup
+pf=$VFE_PF
 faults0=$(dmesg | grep -c 'DMAR:.*[Ff]ault')
 seen() { grep -q "$1" /tmp/out; }
-mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 exits() { cat /sys/kernel/debug/kvm/exits 2>/dev/null; }	# all live VMs: here, one
 
-sluice run --kernel $K --initrd $I --memory 512M --viommu --net vf:$pfif \
-	--cmdline "console=ttyS0 panic=-1 hugepages=64 sluice.dpdk_secs=90" </dev/null > /tmp/out 2>&1 &
-mon=$!
-wait_check guest-testpmd-started 240 seen '@@GUEST testpmd-started'
+vfe_start /tmp/out dpdk 90 --viommu
+mon=$VFE_MON
+wait_check guest-testpmd-started 240 seen "$(vfe_ready dpdk)"
 check guest-hugepages grep -Eq '@@GUEST hugepages (6[4-9]|[7-9][0-9]|[1-9][0-9][0-9])' /tmp/out
 check guest-vf-on-vfio-pci grep -Eq '@@GUEST driver [0-9a-f:.]+ vfio-pci' /tmp/out
 check guest-vfio-group seen '@@GUEST vfio-group'
 # testpmd answers ARP for any address (icmpecho): the first reply says it runs
 # (a try takes a second: ping's own timeout).
-k=0
-while [ $k -lt 90 ] && ! ping -c 1 -W 1 10.88.0.2 >/dev/null 2>&1; do k=$((k + 1)); done
+k=$(vfe_first_reply)
 metric viommu-dpdk-first-reply-after "$k" tries
 check testpmd-answers-ping test "$k" -lt 90
 # KVM exits over 4 s idle, then over the 4 s of 20 pings: testpmd polls, so what the
@@ -38,7 +32,7 @@ check testpmd-answers-ping test "$k" -lt 90
 e0=$(exits); s0=$(cut -d' ' -f1 /proc/uptime)
 sleep 4
 e1=$(exits); s1=$(cut -d' ' -f1 /proc/uptime)
-got=$(ping -c 20 -i 0.2 -W 2 10.88.0.2 2>/dev/null | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+got=$(ping -c 20 -i 0.2 -W 2 $VFE_GUEST 2>/dev/null | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 e2=$(exits); s2=$(cut -d' ' -f1 /proc/uptime)
 metric viommu-dpdk-ping-replies "${got:-0}" of-20
 if [ -n "$e0" ] && [ -n "$e2" ]; then
