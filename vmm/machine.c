@@ -320,6 +320,49 @@ static int vmm_status(struct machine *m, int st)
 	return 128 + sig;
 }
 
+int machine_reap(struct machine *m)
+{
+	pid_t r;
+	int st;
+
+	if (m->vmm <= 0)
+		return -ECHILD;
+	r = waitpid(m->vmm, &st, WNOHANG);
+	if (r == 0)
+		return -EAGAIN;
+	if (r < 0)
+		return -errno;
+	st = vmm_status(m, st);
+	m->vmm = 0;
+	return st;
+}
+
+int machine_respawn(struct machine *m)
+{
+	const char *name = m->cfg->name;
+	int err;
+
+	if (m->vmm > 0)
+		return -EBUSY;
+	if (m->cfg->dev.nr_disks) {
+		/* The monitor closed the images after the first spawn; reopening would re-check them. */
+		pr_err("%s: a machine with disks cannot be restarted", name);
+		return -EOPNOTSUPP;
+	}
+	jail_release(&m->jail);		/* the dead VMM's pipes */
+	m->jail_ready = false;
+	if ((err = check_images(m)))
+		return err;
+	m->kvm_fd = kvm_open_checked();
+	if (m->kvm_fd < 0)
+		return m->kvm_fd;
+	if ((err = passthrough_reopen(&m->pt)) || (err = virtio_devs_reopen(&m->pv)) ||
+	    (err = jail_prepare(&m->jail)))
+		return err;
+	m->jail_ready = true;
+	return machine_spawn(m);
+}
+
 int machine_wait(struct machine *m)
 {
 	struct signalfd_siginfo si;
@@ -339,12 +382,10 @@ int machine_wait(struct machine *m)
 			kill(m->vmm, (int)si.ssi_signo);
 			continue;
 		}
-		if (waitpid(m->vmm, &st, WNOHANG) == m->vmm)
-			break;
+		st = machine_reap(m);
+		if (st != -EAGAIN)
+			return st < 0 ? MACHINE_EXIT_FAIL : st;
 	}
-	st = vmm_status(m, st);
-	m->vmm = 0;
-	return st;
 }
 
 void machine_give_back(struct machine *m)

@@ -565,6 +565,11 @@ void virtio_net_dev_drop_vmm_fds(struct virtio_net_dev *d)
 	vhost_net_close(&d->vhost);
 }
 
+int virtio_net_dev_reopen_vmm_fds(struct virtio_net_dev *d)
+{
+	return d->use_vhost && d->vhost.fd < 0 ? vhost_net_open(&d->vhost, d->label) : 0;
+}
+
 void virtio_net_dev_close(struct virtio_net_dev *d)
 {
 	vhost_net_close(&d->vhost);	/* drops vhost's reference to the TAP first */

@@ -82,6 +82,8 @@ int virtio_net_dev_open(struct virtio_net_dev *d, const struct virtio_net_dev_co
 int virtio_net_dev_take(struct virtio_net_dev *d);
 /* Close what the VMM alone needs once it has its copies (vhost); the TAP stays. */
 void virtio_net_dev_drop_vmm_fds(struct virtio_net_dev *d);
+/* For a new VMM on the same TAP: open vhost-net again (with vhost=on). 0 or -errno with a message. */
+int virtio_net_dev_reopen_vmm_fds(struct virtio_net_dev *d);
 void virtio_net_dev_close(struct virtio_net_dev *d);
 /* The fds the VMM inherits: up to 3 into @fds; returns how many. */
 unsigned virtio_net_dev_fds(const struct virtio_net_dev *d, int *fds);
