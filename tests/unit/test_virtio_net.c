@@ -1,7 +1,7 @@
 /*
  * cmocka: virtio-net's pure parts (features, TAP offloads, header checks),
- * `--net`/`--disk` parsing, and telling a TAP from other interfaces in a
- * sysfs-like tree.
+ * `--net`/`--disk` parsing, and telling a TAP or a bridge from other
+ * interfaces in a sysfs-like tree.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -266,6 +266,41 @@ static void parse_net_refusals(void **state)
 	assert_int_equal(run_opt_net(&O, "tap"), -EINVAL);
 }
 
+static void parse_net_bridge(void **state)
+{
+	static const char *const bad[] = {
+		"bridge", "bridge:", "bridge:,vhost=on", "bridgex:br0", "bridge:0123456789abcdef",
+		"bridge:a/b", "bridge:a b", "bridge:br%d", "bridge:..", "bridge:br0:1",
+		"bridge:br0,queues=2", "bridge:br0,", "bridge:br0,mac=01:00:5e:00:00:01",
+		"bridge:br0,vhost=yes", "bridge:br0,tap=t0",
+	};
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("--net '%s'\n", bad[i]);
+		assert_int_equal(run_opt_net(&O, bad[i]), -EINVAL);
+	}
+	assert_int_equal(O.nr_nets, 0);
+	assert_int_equal(run_opt_net(&O, "bridge:br0"), 0);
+	assert_string_equal(O.net[0].bridge, "br0");
+	assert_string_equal(O.net[0].ifname, "");	/* sluice names the TAP */
+	assert_false(O.net[0].has_mac);
+	assert_false(O.net[0].vhost);
+	assert_int_equal(run_opt_net(&O, "bridge:0123456789abcde,mac=52:54:00:00:00:08,vhost=on"), 0);
+	assert_string_equal(O.net[1].bridge, "0123456789abcde");
+	assert_true(O.net[1].has_mac);
+	assert_int_equal(O.net[1].mac[5], 8);
+	assert_true(O.net[1].vhost);
+	/* Two NICs on one bridge are fine; one address twice is not. */
+	assert_int_equal(run_opt_net(&O, "bridge:br0"), 0);
+	assert_int_equal(run_opt_net(&O, "bridge:br0,mac=52:54:00:00:00:08"), -EINVAL);
+	/* A plain TAP has no bridge. */
+	assert_int_equal(run_opt_net(&O, "tap:t0"), 0);
+	assert_string_equal(O.net[3].bridge, "");
+	assert_int_equal(O.nr_nets, 4);
+}
+
 /* One explicit MAC, one device; random ones are not compared. */
 static void parse_net_mac_twice(void **state)
 {
@@ -386,6 +421,20 @@ static void tap_kinds(void **state)
 	assert_int_equal(tap_kind(root, "eth0"), TAP_NOT_TUN);
 	assert_int_equal(tap_kind(root, "nosuch"), TAP_ABSENT);
 
+	/* A bridge has a "bridge" attribute directory; its port a "brport" one. */
+	snprintf(d, sizeof(d), "%s/class/net/br0", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	snprintf(d, sizeof(d), "%s/class/net/br0/bridge", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	put(d, "stp_state", "0\n");
+	snprintf(d, sizeof(d), "%s/class/net/tap0/brport", root);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(tap_bridge_kind(root, "br0"), BRIDGE_IS_BRIDGE);
+	assert_int_equal(tap_bridge_kind(root, "tap0"), BRIDGE_NOT_BRIDGE);
+	assert_int_equal(tap_bridge_kind(root, "eth0"), BRIDGE_NOT_BRIDGE);
+	assert_int_equal(tap_bridge_kind(root, "nosuch"), BRIDGE_ABSENT);
+	assert_int_equal(tap_kind(root, "br0"), TAP_NOT_TUN);
+
 	assert_int_equal(system(((void)snprintf(d, sizeof(d), "rm -rf %s", root), d)), 0);
 }
 
@@ -403,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup(parse_mac, setup_opts),
 		cmocka_unit_test_setup(parse_net, setup_opts),
 		cmocka_unit_test_setup(parse_net_refusals, setup_opts),
+		cmocka_unit_test_setup(parse_net_bridge, setup_opts),
 		cmocka_unit_test_setup(parse_net_mac_twice, setup_opts),
 		cmocka_unit_test_setup(parse_disk, setup_opts),
 		cmocka_unit_test(tap_kinds),
