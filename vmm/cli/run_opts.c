@@ -146,18 +146,6 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	}
 }
 
-/*
- * getopt_long takes any unique prefix (--mem for --memory); sluice does not, so
- * that a later option cannot change what a script's abbreviation means. @tok is
- * the argument getopt_long just read the long option @lo from.
- */
-static bool spelled_out(const char *tok, const struct option *lo)
-{
-	size_t n = strlen(lo->name);
-
-	return !strncmp(tok, "--", 2) && !strncmp(tok + 2, lo->name, n) && (!tok[2 + n] || tok[2 + n] == '=');
-}
-
 /* Options that make no sense twice (a second one would silently win). */
 static bool once_only(int c)
 {
@@ -181,7 +169,7 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 		c = getopt_long(argc, argv, "+:h", run_longopts, &li);
 		if (c == -1)
 			break;
-		if (li >= 0 && cur < argc && !spelled_out(argv[cur], &run_longopts[li]))
+		if (li >= 0 && cur < argc && !cli_spelled_out(argv[cur], &run_longopts[li]))
 			return run_opt_error("'%s': spell the option out: --%s", argv[cur], run_longopts[li].name);
 		if (c == 'h') {
 			fputs(run_usage, stdout);
