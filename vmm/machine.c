@@ -272,6 +272,18 @@ static int vmm_keep_fds(struct machine *m)
 	return jail_close_fds(&m->jail, fds, n);
 }
 
+/* What only the VMM needs: once it has its copies, the monitor keeps only what it gives back. */
+static void drop_vmm_fds(struct machine *m)
+{
+	passthrough_drop_fds(&m->pt);
+	virtio_devs_drop_vmm_fds(&m->pv);
+	if (m->kvm_fd >= 0)
+		close(m->kvm_fd);
+	m->kvm_fd = -1;
+	unmap_image(&m->initrd);
+	unmap_image(&m->kernel);
+}
+
 int machine_spawn(struct machine *m)
 {
 	pid_t pid = jail_spawn(&m->jail);
@@ -286,13 +298,7 @@ int machine_spawn(struct machine *m)
 		machine_vmm_main(m);
 	}
 	m->vmm = pid;
-	/* The VMM has its copies: the monitor keeps only what it gives back. */
-	passthrough_drop_fds(&m->pt);
-	virtio_devs_drop_vmm_fds(&m->pv);
-	close(m->kvm_fd);
-	m->kvm_fd = -1;
-	unmap_image(&m->initrd);
-	unmap_image(&m->kernel);
+	drop_vmm_fds(m);
 	return 0;
 }
 
@@ -351,16 +357,17 @@ int machine_respawn(struct machine *m)
 	}
 	jail_release(&m->jail);		/* the dead VMM's pipes */
 	m->jail_ready = false;
-	if ((err = check_images(m)))
-		return err;
-	m->kvm_fd = kvm_open_checked();
-	if (m->kvm_fd < 0)
-		return m->kvm_fd;
-	if ((err = passthrough_reopen(&m->pt)) || (err = virtio_devs_reopen(&m->pv)) ||
-	    (err = jail_prepare(&m->jail)))
-		return err;
-	m->jail_ready = true;
-	return machine_spawn(m);
+	err = check_images(m);
+	if (!err && (m->kvm_fd = kvm_open_checked()) < 0)
+		err = m->kvm_fd;
+	if (!err && !(err = passthrough_reopen(&m->pt)) && !(err = virtio_devs_reopen(&m->pv)) &&
+	    !(err = jail_prepare(&m->jail))) {
+		m->jail_ready = true;
+		err = machine_spawn(m);
+	}
+	if (err)	/* as before the attempt: a later one starts from the same place */
+		drop_vmm_fds(m);
+	return err;
 }
 
 int machine_wait(struct machine *m)

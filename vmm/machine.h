@@ -122,7 +122,8 @@ int machine_reap(struct machine *m);
  * mapped and checked, /dev/kvm, VFIO container, groups and devices, vhost,
  * the jail's pipes), then machine_spawn(). VFIO reset the devices when the
  * old VMM's fds closed. Not for machines with disks (-EOPNOTSUPP). 0 or
- * -errno with a message; on error, machine_give_back().
+ * -errno with a message and the VM's fds closed again (the host changes stay:
+ * retry, or machine_give_back()).
  */
 int machine_respawn(struct machine *m);
 /* 6. Mirrors machine_take() and machine_check(); safe after a failure of either. */
