@@ -1,0 +1,62 @@
+# tests/bed/l1/dvm.sh: helpers for driver-VM scenarios and benchmarks in L1 (after lib.sh).
+# The supervisor serves br0 from VFs of the bed's igb PF; the consumer guest's console
+# is /tmp/consumer.out, the supervisor's output /tmp/sup.out.
+K=/bed/vmlinuz
+pf=$(bed_pf)
+pfif=$(bed_pf_netdev "$pf")
+dev=/sys/bus/pci/devices
+ST=/tmp/status
+# Generous for a loaded TCG bed: hung after 40 x 50 ms without an answer.
+SUP="sluice driver-vm run --device vf:$pfif --kernel $K --probe-period 50 --probe-misses 40 --boot-timeout 300"
+
+status() { sluice driver-vm status br0 > $ST 2>&1; }
+# up_count: driver VMs answering their probes; role_pid ROLE: that one's VMM pid.
+up_count() { status; grep -c '^  dvm.* up ' $ST; }
+role_pid() { status; sed -n "s/^  dvm[^ ]* *$1 .* VMM pid \([0-9]*\),.*/\1/p" $ST | head -n1; }
+role_bdf() { status; sed -n "s/^  dvm[^ ]* *$1 *[a-z]* *\([0-9a-f:.]*\) .*/\1/p" $ST | head -n1; }
+counter() { status; sed -n "s/.*, $1 \([0-9]*\).*/\1/p" $ST | head -n1; }
+ifaces() { ls /sys/class/net | tr '\n' ' '; }
+# gap_since LINE: the consumer's first outage line after line LINE of its output, in ms.
+gap_since() { tail -n +"$(($1 + 1))" /tmp/consumer.out | sed -n 's/.*echoclock: gap ms=\([0-9]*\).*/\1/p' | head -n1; }
+# The whole host as this scenario touches it, for "given back" comparisons.
+host() { echo "numvfs=$(cat $dev/$pf/sriov_numvfs) ifs=$(ifaces) recs=$(find /run/sluice/devices /run/sluice/sriov -type f ! -name '*.lock' 2>/dev/null | wc -l)"; }
+
+# dvm_host_lease: L1 takes a lease and its default route from the driver VM on br0.
+dvm_host_lease() {
+	cat > /tmp/dhcp.sh <<-'EOS'
+	#!/bin/sh
+	[ "$1" = bound ] || exit 0
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	[ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+	EOS
+	chmod +x /tmp/dhcp.sh
+	udhcpc -i br0 -n -q -f -t 10 -T 2 -s /tmp/dhcp.sh
+}
+
+# fault TAG KIND WANT_UP: inflict KIND on the primary while the consumer pings,
+# then check the supervisor saw it, pings resumed, and WANT_UP driver VMs run again.
+fault() {
+	local tag=$1 kind=$2 want=$3 pid line f0 r0 gap named=$2
+	wait_check $tag-ready 600 sh -c "[ \$(sluice driver-vm status br0 | grep -c '^  dvm.* up ') = $want ]"
+	pid=$(role_pid primary)
+	f0=$(counter failovers)
+	r0=$(counter restarts)
+	line=$(wc -l < /tmp/consumer.out)
+	sleep 2
+	case $kind in
+	kill) kill -KILL "$pid"; named=crash ;;
+	panic) echo panic | nc -w 2 10.99.0.1 7777 ;;
+	hang) kill -STOP "$pid" ;;
+	esac
+	wait_check $tag-pings-resumed 600 sh -c "tail -n +$((line + 1)) /tmp/consumer.out | grep -q 'echoclock: gap'"
+	wait_check $tag-reported 60 grep -q "failed: $named" /tmp/sup.out
+	check_eq $tag-counted "$(counter restarts)" "$((r0 + 1))"
+	if [ "$want" = 2 ]; then check_eq $tag-failed-over "$(counter failovers)" "$((f0 + 1))"
+	else check_eq $tag-cold-restart "$(counter failovers)" "$f0"; fi
+	check $tag-old-vmm-gone test ! -e "/proc/$pid"
+	gap=$(gap_since "$line")
+	metric "outage-$tag" "${gap:-nan}" ms
+	echo "${gap:-nan}" >> "/tmp/outage-${tag%%[0-9]*}"
+	metric "detect-$tag" "$(sed -n 's/.*failed: .*; \([0-9]*\) ms since.*/\1/p' /tmp/sup.out | tail -n1)" ms
+	echo "$tag: $(grep "failed: $named" /tmp/sup.out | tail -n1)"
+}
