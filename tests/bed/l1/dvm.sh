@@ -36,7 +36,7 @@ dvm_host_lease() {
 # fault TAG KIND WANT_UP: inflict KIND on the primary while the consumer pings,
 # then check the supervisor saw it, pings resumed, and WANT_UP driver VMs run again.
 fault() {
-	local tag=$1 kind=$2 want=$3 pid line f0 r0 gap named=$2
+	local tag=$1 kind=$2 want=$3 pid line f0 r0 gap det named=$2
 	wait_check $tag-ready 600 sh -c "[ \$(sluice driver-vm status br0 | grep -c '^  dvm.* up ') = $want ]"
 	pid=$(role_pid primary)
 	f0=$(counter failovers)
@@ -57,6 +57,8 @@ fault() {
 	gap=$(gap_since "$line")
 	metric "outage-$tag" "${gap:-nan}" ms
 	echo "${gap:-nan}" >> "/tmp/outage-${tag%%[0-9]*}"
-	metric "detect-$tag" "$(sed -n 's/.*failed: .*; \([0-9]*\) ms since.*/\1/p' /tmp/sup.out | tail -n1)" ms
+	det=$(sed -n 's/.*failed: .*; \([0-9]*\) ms since.*/\1/p' /tmp/sup.out | tail -n1)
+	metric "detect-$tag" "${det:-nan}" ms
+	echo "${det:-nan}" >> "/tmp/detect-${tag%%[0-9]*}"
 	echo "$tag: $(grep "failed: $named" /tmp/sup.out | tail -n1)"
 }
