@@ -72,18 +72,12 @@ static const uint8_t golden_up[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
 	0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
 };
-/* RTM_SETLINK ifindex 3 + IFLA_MASTER (10) = 7; then 0, "nomaster". */
+/* RTM_SETLINK ifindex 3 + IFLA_MASTER (10) = 7; "nomaster" is the same with 0. */
 static const uint8_t golden_master[] = {
 	0x28, 0x00, 0x00, 0x00, 0x13, 0x00, 0x05, 0x00, 0x04, 0x03, 0x02, 0x01,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x0a, 0x00,
 	0x07, 0x00, 0x00, 0x00,
-};
-static const uint8_t golden_nomaster[] = {
-	0x28, 0x00, 0x00, 0x00, 0x13, 0x00, 0x05, 0x00, 0x04, 0x03, 0x02, 0x01,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x0a, 0x00,
-	0x00, 0x00, 0x00, 0x00,
 };
 
 static void check_set(const struct sriov_vf_set *s, const uint8_t *want, size_t len)
@@ -126,15 +120,17 @@ static void golden_requests(void **state)
 
 static void set_master(void **state)
 {
-	uint8_t buf[256];
+	uint8_t buf[256], nomaster[sizeof(golden_master)];
 
 	(void)state;
 	memset(buf, 0xa5, sizeof(buf));
 	assert_int_equal(sriov_msg_set_master(buf, sizeof(buf), SEQ, 3, 7), sizeof(golden_master));
 	assert_memory_equal(buf, golden_master, sizeof(golden_master));
+	memcpy(nomaster, golden_master, sizeof(nomaster));
+	nomaster[sizeof(nomaster) - 4] = 0;
 	memset(buf, 0xa5, sizeof(buf));
-	assert_int_equal(sriov_msg_set_master(buf, sizeof(buf), SEQ, 3, 0), sizeof(golden_nomaster));
-	assert_memory_equal(buf, golden_nomaster, sizeof(golden_nomaster));
+	assert_int_equal(sriov_msg_set_master(buf, sizeof(buf), SEQ, 3, 0), sizeof(nomaster));
+	assert_memory_equal(buf, nomaster, sizeof(nomaster));
 	/* Too small a buffer, for the attribute or for the header: nothing. */
 	assert_int_equal(sriov_msg_set_master(buf, sizeof(golden_master) - 1, SEQ, 3, 7), 0);
 	assert_int_equal(sriov_msg_set_master(buf, 16, SEQ, 3, 7), 0);

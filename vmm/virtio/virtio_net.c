@@ -543,13 +543,9 @@ static int join_bridge(struct virtio_net_dev *d)
 	int tap = (int)if_nametoindex(d->tap.ifname), br = (int)if_nametoindex(d->bridge), err;
 	struct sriov_nl nl;
 
-	if (!br) {
-		pr_err("%s: bridge %s: %s: it went away since the start; create it again",
-		       d->name, d->bridge, strerror(errno));
-		return -ENODEV;
-	}
-	if (!tap) {
-		pr_err("%s: the new TAP: %s", d->name, strerror(errno));
+	if (!br || !tap) {
+		pr_err("%s: %s went away since sluice checked it%s", d->name, br ? "the TAP" : d->bridge,
+		       br ? "" : ": create the bridge again");
 		return -ENODEV;
 	}
 	if ((err = sriov_nl_open(&nl))) {
