@@ -66,7 +66,7 @@ int tap_check_bridge(const char *bridge, const char *label)
 		return -ENODEV;
 	case BRIDGE_NOT_BRIDGE:
 		pr_err("%s: %s is a network interface but not a bridge: name a bridge "
-		       "(ip link add BR type bridge), or use --net tap", label, bridge);
+		       "(ip link add BR type bridge)", label, bridge);
 		return -EINVAL;
 	default:
 		return 0;
