@@ -50,6 +50,7 @@ struct dvm_config {
 	const char *device;		/* BDF, interface, or vf:PF */
 	const char *spare;		/* NULL: no warm spare */
 	const char *kernel, *initrd;
+	const char *append;		/* more kernel command line for the driver VMs, or NULL */
 	uint32_t addr;			/* the downlink's address, network order */
 	unsigned prefix;
 	uint64_t memory;

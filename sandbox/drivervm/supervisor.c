@@ -413,7 +413,8 @@ static int sup_init(struct sup *s, const struct dvm_config *c)
 		memcpy(s->mac, (const uint8_t[]){ 0x02, 0x53, 0x4c, 0, 0, 1 }, 6);
 	s->mac[0] = (uint8_t)((s->mac[0] & ~1u) | 2u);
 	snprintf(s->cmdline, sizeof(s->cmdline), "console=ttyS0 quiet panic=-1 oops=panic panic_on_oops=1 "
-		 "softlockup_panic=1 sluice.dvm.addr=%s/%u", inet_ntoa(a), c->prefix);
+		 "softlockup_panic=1 sluice.dvm.addr=%s/%u%s%s", inet_ntoa(a), c->prefix,
+		 c->append ? " " : "", c->append ? c->append : "");
 	return sup_open(s);
 }
 

@@ -36,7 +36,7 @@ struct sup {
 	int br_ifindex;
 	int ep, sig_fd, lock_fd;
 	uint8_t mac[6];			/* the downlink's, shared by every driver VM */
-	char cmdline[256];
+	char cmdline[1024];
 	char state_path[PATH_MAX];
 	int stop_signal;		/* the INT/TERM/HUP that asked us to stop */
 	int done;			/* non-zero: stop with this status */

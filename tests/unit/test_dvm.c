@@ -294,7 +294,9 @@ static void options(void **state)
 	assert_true(c.jail.enabled);
 	assert_int_equal(parse(&c, (const char *[]){ "--device", "vf:eth0", "--spare", "vf:eth0", "--bridge",
 				"br0", "--addr", "192.168.7.9/16", "--probe-period", "50", "--probe-misses", "40",
-				"--boot-timeout", "300", "--restart-limit", "0", "--no-jail", NULL }), 0);
+				"--boot-timeout", "300", "--restart-limit", "0", "--no-jail", "--append",
+				"iomem=relaxed igb.debug=1", NULL }), 0);
+	assert_string_equal(c.append, "iomem=relaxed igb.debug=1");
 	assert_string_equal(c.spare, "vf:eth0");	/* two VFs of one PF */
 	inet_pton(AF_INET, "192.168.7.9", &ip);
 	assert_int_equal(c.addr, ip);
@@ -326,6 +328,7 @@ static void refused_options(void **state)
 		{ "--device", "eth1", "--bridge", "br0", "--no-jail", "--jail-user", "x", NULL },
 		{ "--device", "eth1", "--bridge", "br0", "--dev", "x", NULL },
 		{ "--device", "eth1", "--bridge", "br0", "extra", NULL },
+		{ "--device", "eth1", "--bridge", "br0", "--append", "a\nb", NULL },
 	};
 	struct dvm_config c;
 	size_t i;

@@ -12,7 +12,8 @@
 
 static const char dvm_usage[] =
 	"usage: sluice driver-vm run --device DEV --bridge BR [--spare DEV2]\n"
-	"                  [--kernel BZIMAGE] [--initrd FILE] [--addr IP/PREFIX] [--memory SIZE]\n"
+	"                  [--kernel BZIMAGE] [--initrd FILE] [--append STRING]\n"
+	"                  [--addr IP/PREFIX] [--memory SIZE]\n"
 	"                  [--probe-period MS] [--probe-misses K] [--boot-timeout SECONDS]\n"
 	"                  [--restart-limit N] [--allow-unsafe-interrupts]\n"
 	"                  [--jail-user USER | --no-jail]\n"
@@ -29,6 +30,7 @@ static const char dvm_usage[] =
 	"  --kernel BZIMAGE   default " DVM_DEFAULT_KERNEL "\n"
 	"  --initrd FILE      default " DVM_DEFAULT_INITRD "\n"
 	"                     (scripts/driver-image builds both)\n"
+	"  --append STRING    more kernel command line for the driver VMs (driver options)\n"
 	"  --addr IP/PREFIX   the driver VM's address on BR (default " DVM_DEFAULT_ADDR ")\n"
 	"  --memory SIZE      each driver VM's RAM (default 256M)\n"
 	"  --probe-period MS  probe each driver VM's kernel (ARP) this often (default 10)\n"
@@ -42,7 +44,8 @@ static const char dvm_usage[] =
 
 enum {
 	OPT_DEVICE = 256, OPT_BRIDGE, OPT_SPARE, OPT_KERNEL, OPT_INITRD, OPT_ADDR, OPT_MEMORY,
-	OPT_PERIOD, OPT_MISSES, OPT_BOOT, OPT_LIMIT, OPT_UNSAFE_IRQ, OPT_JAIL_USER, OPT_NO_JAIL,
+	OPT_PERIOD, OPT_MISSES, OPT_BOOT, OPT_LIMIT, OPT_APPEND, OPT_UNSAFE_IRQ, OPT_JAIL_USER,
+	OPT_NO_JAIL,
 };
 
 static const struct option dvm_longopts[] = {
@@ -57,6 +60,7 @@ static const struct option dvm_longopts[] = {
 	{ "probe-misses", required_argument, NULL, OPT_MISSES },
 	{ "boot-timeout", required_argument, NULL, OPT_BOOT },
 	{ "restart-limit", required_argument, NULL, OPT_LIMIT },
+	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "allow-unsafe-interrupts", no_argument, NULL, OPT_UNSAFE_IRQ },
 	{ "jail-user", required_argument, NULL, OPT_JAIL_USER },
 	{ "no-jail", no_argument, NULL, OPT_NO_JAIL },
@@ -147,6 +151,11 @@ static int set_opt(struct dvm_config *c, int o, const char *arg)
 	case OPT_MISSES: return number_opt("probe-misses", arg, 2, 1000, &c->misses);
 	case OPT_BOOT: return number_opt("boot-timeout", arg, 1, 3600, &c->boot_s);
 	case OPT_LIMIT: return number_opt("restart-limit", arg, 0, 1000, &c->restart_limit);
+	case OPT_APPEND:
+		if (strlen(arg) > 512 || strpbrk(arg, "\n"))
+			return opt_error("--append: at most 512 characters on one line");
+		c->append = arg;
+		return 0;
 	case OPT_UNSAFE_IRQ: c->allow_unsafe_interrupts = true; return 0;
 	case OPT_NO_JAIL: c->jail.enabled = false; return 0;
 	case OPT_JAIL_USER:
