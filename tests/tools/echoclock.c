@@ -17,7 +17,10 @@
  *
  * With -g GAP_MS (an outage watch, open loop): also a line as soon as a reply
  * comes more than GAP_MS after the reply before it, the consumer's view of
- * an outage of the path:  echoclock: gap ms=... seq=...
+ * an outage of the path, and a heartbeat a second with the replies of that
+ * second (0 while the path is down):
+ *   echoclock: gap ms=... seq=...
+ *   echoclock: alive replies=N
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +52,8 @@ struct echo_run {
 	size_t late, dup;	/* open loop: sends more than one period behind */
 	double gap_s;		/* -g: report a silence longer than this between replies */
 	double last_reply;	/* when the last reply came; 0: none yet */
+	double last_beat;	/* -g: when the last heartbeat line went out */
+	size_t beat_replies;	/* -g: replies since then */
 };
 
 static double now_s(void)
@@ -120,7 +125,21 @@ static void take_replies(struct echo_run *r)
 			fflush(stdout);
 		}
 		r->last_reply = t;
+		r->beat_replies++;
 	}
+}
+
+/* -g: one line a second, so a watcher tells a path that is back from one that stays down. */
+static void heartbeat(struct echo_run *r)
+{
+	double t = now_s();
+
+	if (r->gap_s <= 0 || t - r->last_beat < 1.0)
+		return;
+	printf("echoclock: alive replies=%zu\n", r->beat_replies);
+	fflush(stdout);
+	r->beat_replies = 0;
+	r->last_beat = t;
 }
 
 static bool all_answered(const struct echo_run *r, size_t first, size_t upto)
@@ -179,6 +198,7 @@ static int run_open(struct echo_run *r)
 		if (err)
 			return err;
 		take_replies(r);
+		heartbeat(r);
 	}
 	wait_replies(r, now_s() + r->timeout_s, r->warmup, r->total);
 	return 0;

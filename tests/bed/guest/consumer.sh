@@ -2,7 +2,8 @@
 # its default route from the driver VM, pings the wire's gateway behind it
 # (QEMU's 10.0.2.2, through the driver VM's NAT), then watches that path:
 # 100 ICMP echoes a second (echoclock -g), one line per outage longer than
-# 100 ms, as long as it runs. "@@GUEST" lines, and echoclock's gap lines.
+# 30 ms and a heartbeat a second with that second's replies, as long as it
+# runs. "@@GUEST" lines, and echoclock's gap and heartbeat lines.
 # Any NIC will do: on a VF (--net vf:) the lease comes from the wire itself.
 GW=10.0.2.2
 cat > /tmp/dhcp.sh <<'EOS'
@@ -30,5 +31,5 @@ case " $(cat /proc/cmdline) " in
 esac
 echo "@@GUEST watching"
 while :; do
-	echoclock -r 100 -g 100 -n 60000 -w 0 -t 2000 $GW | grep '^echoclock: gap'
+	echoclock -r 100 -g 30 -n 60000 -w 0 -t 2000 $GW | grep -E '^echoclock: (gap|alive)'
 done

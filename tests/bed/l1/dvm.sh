@@ -16,8 +16,6 @@ role_pid() { status; sed -n "s/^  dvm[^ ]* *$1 .* VMM pid \([0-9]*\),.*/\1/p" $S
 role_bdf() { status; sed -n "s/^  dvm[^ ]* *$1 *[a-z]* *\([0-9a-f:.]*\) .*/\1/p" $ST | head -n1; }
 counter() { status; sed -n "s/.*, $1 \([0-9]*\).*/\1/p" $ST | head -n1; }
 ifaces() { ls /sys/class/net | tr '\n' ' '; }
-# gap_since LINE: the consumer's first outage line after line LINE of its output, in ms.
-gap_since() { tail -n +"$(($1 + 1))" /tmp/consumer.out | sed -n 's/.*echoclock: gap ms=\([0-9]*\).*/\1/p' | head -n1; }
 # The whole host as this scenario touches it, for "given back" comparisons.
 host() { echo "numvfs=$(cat $dev/$pf/sriov_numvfs) ifs=$(ifaces) recs=$(find /run/sluice/devices /run/sluice/sriov -type f ! -name '*.lock' 2>/dev/null | wc -l)"; }
 
@@ -33,32 +31,43 @@ dvm_host_lease() {
 	udhcpc -i br0 -n -q -f -t 10 -T 2 -s /tmp/dhcp.sh
 }
 
-# fault TAG KIND WANT_UP: inflict KIND on the primary while the consumer pings,
-# then check the supervisor saw it, pings resumed, and WANT_UP driver VMs run again.
+# outage_since LINE: the consumer's longest silence (ms) after line LINE of its output; 30 when
+# none was over its 30 ms threshold.
+outage_since() {
+	local g
+	g=$(tail -n +"$(($1 + 1))" /tmp/consumer.out | sed -n 's/.*echoclock: gap ms=\([0-9]*\).*/\1/p' | sort -n | tail -n1)
+	echo "${g:-30}"
+}
+
+# fault TAG KIND WANT_UP: inflict KIND (kill, panic, hang) on the serving driver VM while
+# the consumer pings the wire; check the supervisor named it and counted it, failed over
+# (WANT_UP 2: a spare was up) or restarted it cold (1), that the serving one is up again
+# and the consumer's replies came back; print the outage and the detection time.
 fault() {
-	local tag=$1 kind=$2 want=$3 pid line f0 r0 gap det named=$2
+	local tag=$1 kind=$2 want=$3 pid line rl f0 r0 gap det named=$2
 	wait_check $tag-ready 600 sh -c "[ \$(sluice driver-vm status br0 | grep -c '^  dvm.* up ') = $want ]"
 	pid=$(role_pid primary)
 	f0=$(counter failovers)
 	r0=$(counter restarts)
 	line=$(wc -l < /tmp/consumer.out)
-	sleep 2
 	case $kind in
 	kill) kill -KILL "$pid"; named=crash ;;
 	panic) echo panic | nc -w 2 10.99.0.1 7777 ;;
 	hang) kill -STOP "$pid" ;;
 	esac
-	wait_check $tag-pings-resumed 600 sh -c "tail -n +$((line + 1)) /tmp/consumer.out | grep -q 'echoclock: gap'"
-	wait_check $tag-reported 60 grep -q "failed: $named" /tmp/sup.out
-	check_eq $tag-counted "$(counter restarts)" "$((r0 + 1))"
+	wait_check $tag-counted 120 sh -c "sluice driver-vm status br0 | grep -q ', restarts $((r0 + 1)),'"
+	check $tag-named sh -c "grep 'failed: ' /tmp/sup.out | tail -n1 | grep -q 'failed: $named '"
 	if [ "$want" = 2 ]; then check_eq $tag-failed-over "$(counter failovers)" "$((f0 + 1))"
 	else check_eq $tag-cold-restart "$(counter failovers)" "$f0"; fi
+	wait_check $tag-serving-again 600 sh -c "sluice driver-vm status br0 | grep -q '^  dvm[^ ]* *primary *up '"
+	rl=$(wc -l < /tmp/consumer.out)
+	wait_check $tag-pings-resumed 120 sh -c "tail -n +$((rl + 1)) /tmp/consumer.out | grep -q 'echoclock: alive replies=[1-9]'"
 	check $tag-old-vmm-gone test ! -e "/proc/$pid"
-	gap=$(gap_since "$line")
-	metric "outage-$tag" "${gap:-nan}" ms
-	echo "${gap:-nan}" >> "/tmp/outage-${tag%%[0-9]*}"
+	gap=$(outage_since "$line")
 	det=$(sed -n 's/.*failed: .*; \([0-9]*\) ms since.*/\1/p' /tmp/sup.out | tail -n1)
+	metric "outage-$tag" "$gap" ms
 	metric "detect-$tag" "${det:-nan}" ms
+	echo "$gap" >> "/tmp/outage-${tag%%[0-9]*}"
 	echo "${det:-nan}" >> "/tmp/detect-${tag%%[0-9]*}"
-	echo "$tag: $(grep "failed: $named" /tmp/sup.out | tail -n1)"
+	echo "$tag: outage $gap ms; $(grep 'failed: ' /tmp/sup.out | tail -n1)"
 }
