@@ -78,8 +78,12 @@ unsigned dvm_policy_answered(struct dvm_policy *p, unsigned slot, uint64_t now)
 		s->state = DVM_UP;
 		s->up_since = now;
 		act |= DVM_BECAME_UP;
-		/* A spare that comes up while the active is down takes over at once. */
-		if (slot != p->active && p->s[p->active].state != DVM_UP) {
+		/*
+		 * A spare that comes up while the active one is out (failed, and not
+		 * back yet) takes over at once; at the start, the primary keeps its port.
+		 */
+		if (slot != p->active && p->s[p->active].state != DVM_UP &&
+		    (p->outage_from || p->s[p->active].state == DVM_DOWN || p->s[p->active].state == DVM_GONE)) {
 			p->active = slot;
 			p->failovers++;
 			act |= DVM_DO_FAILOVER;

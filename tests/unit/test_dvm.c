@@ -163,6 +163,22 @@ static void no_failover_to_a_booting_spare(void **state)
 	assert_int_equal(p.last_outage_ms, 250);
 }
 
+static void primary_keeps_its_port_at_the_start(void **state)
+{
+	struct dvm_policy p;
+
+	(void)state;
+	dvm_policy_init(&p, &T, 2);
+	dvm_policy_started(&p, 0, 0);
+	dvm_policy_started(&p, 1, 0);
+	/* The spare answers first: the primary is only booting, nothing failed. */
+	assert_int_equal(dvm_policy_answered(&p, 1, 50), DVM_BECAME_UP);
+	assert_int_equal(p.active, 0);
+	assert_int_equal(p.failovers, 0);
+	assert_int_equal(dvm_policy_answered(&p, 0, 90), DVM_BECAME_UP);
+	assert_int_equal(p.active, 0);
+}
+
 static void spare_past_the_limit_is_dropped(void **state)
 {
 	struct dvm_policy p;
@@ -353,6 +369,7 @@ int main(void)
 		cmocka_unit_test(stable_uptime_forgives),
 		cmocka_unit_test(failover_to_an_up_spare),
 		cmocka_unit_test(no_failover_to_a_booting_spare),
+		cmocka_unit_test(primary_keeps_its_port_at_the_start),
 		cmocka_unit_test(spare_past_the_limit_is_dropped),
 		cmocka_unit_test(primary_past_the_limit_hands_over),
 		cmocka_unit_test(arp_probe_bytes),
