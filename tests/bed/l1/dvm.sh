@@ -46,6 +46,8 @@ outage_since() {
 fault() {
 	local tag=$1 kind=$2 want=$3 pid line rl f0 r0 gap det named=$2
 	wait_check $tag-ready 600 sh -c "[ \$(sluice driver-vm status br0 | grep -c '^  dvm.* up ') = $want ]"
+	# The control port opens after "@@DVM ready", which can be well after the first ARP answer.
+	[ "$kind" != panic ] || wait_for 120 sh -c "echo ping | timeout 5 nc 10.99.0.1 7777 | grep -q pong"
 	pid=$(role_pid primary)
 	f0=$(counter failovers)
 	r0=$(counter restarts)
