@@ -11,7 +11,7 @@
 # everything back. Bad input exits 2 with nothing taken.
 # bed: timeout=1800
 # bed: smp=2
-# bed: checks=69
+# bed: checks=80
 # bed: guest=consumer
 # bed: driver=control crashloop
 
