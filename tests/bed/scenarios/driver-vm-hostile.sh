@@ -22,10 +22,11 @@ wait_for 10 grep -q 'canary phys=' /tmp/canary
 target=$(sed -n 's/canary phys=\(0x[0-9a-f]*\)/\1/p' /tmp/canary)
 check canary-found test -n "$target"
 dmesg -c > /dev/null
+# 4>&-: only this shell may hold the canary's FIFO, or closing it would not end the canary.
 $SUP --bridge br0 --initrd /bed/driver/hostile.cpio --append "iomem=relaxed sluice.dma=$target" \
-	> /tmp/sup.out 2>&1 &
+	> /tmp/sup.out 2>&1 4>&- &
 sup=$!
-sluice run --kernel $K --initrd /bed/guest/consumer.cpio --net bridge:br0 > /tmp/consumer.out 2>&1 &
+sluice run --kernel $K --initrd /bed/guest/consumer.cpio --net bridge:br0 > /tmp/consumer.out 2>&1 4>&- &
 con=$!
 log=/run/sluice/driver-vm/dvm1-br0.console
 wait_check attacks-done 600 grep -q '@@DVM attack done' $log
@@ -40,7 +41,9 @@ check consumer-alive kill -0 $con
 check supervisor-alive kill -0 $sup
 check l1-still-runs-guests kvm-smoke
 exec 4>&-
+( sleep 30; kill $cpid ) 2>/dev/null & dog=$!
 wait $cpid; cst=$?
+kill $dog 2>/dev/null
 cat /tmp/canary
 check canary-unchanged test "$cst" = 0
 kill -TERM $con; wait $con
