@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vmm/boot.h"
+#include "vmm/cpuid.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -32,48 +33,19 @@
 #define APIC_MODE_NMI		0x4
 #define APIC_MODE_EXTINT	0x7
 
-#define CPUID_1_ECX_TSC_DEADLINE	(1u << 24)
-#define CPUID_1_ECX_HYPERVISOR	(1u << 31)
-#define CPUID_1_EDX_HTT		(1u << 28)
-
-/*
- * Each vCPU sees KVM's supported set with its own topology: its APIC ID in
- * leaf 1 EBX[31:24] and leaf 0xB/0x1F EDX, the logical CPU count in leaf 1,
- * and the hypervisor bit so the guest looks for KVM's paravirtual leaves.
- * The TSC-deadline timer too, which the in-kernel LAPIC emulates
- * (KVM_CAP_TSC_DEADLINE_TIMER) but KVM_GET_SUPPORTED_CPUID reports only since
- * Linux 6.14: without it a guest calibrates its LAPIC timer against the PIT,
- * and under load (a nested bed) the calibration fails ("APIC timer disabled
- * due to verification failure"), leaving the guest on the PIT's port I/O.
- */
+/* KVM's supported CPUID, edited for this vCPU (vmm/cpuid.c says what and why). */
 static int set_cpuid(struct vcpu *v)
 {
 	const struct kvm_cpuid2 *sup = v->vm->cpuid;
 	size_t sz = sizeof(*sup) + sup->nent * sizeof(sup->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
-	unsigned i, n = v->vm->topo_cpus;
 	bool deadline = ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	int err = 0;
 
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, sup, sz);
-	for (i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		switch (e->function) {
-		case 1:
-			e->ebx = (e->ebx & 0xffff) | (v->id << 24) | ((n & 0xff) << 16);
-			e->ecx |= CPUID_1_ECX_HYPERVISOR | (deadline ? CPUID_1_ECX_TSC_DEADLINE : 0);
-			if (n > 1)
-				e->edx |= CPUID_1_EDX_HTT;
-			break;
-		case 0xb:
-		case 0x1f:
-			e->edx = v->id;
-			break;
-		}
-	}
+	cpuid_for_vcpu(c, v->id, v->vm->topo_cpus, deadline);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		err = -errno;
 	free(c);

@@ -1,6 +1,6 @@
 # tests/bed/l1/netbench.sh: the latency benchmark's host side (issue 11), sourced
 # by the bed's bench-net and net-latency (inside L1) and by scripts/bench-net (on
-# a real host); busybox sh or bash. Needs lib.sh's bed_mark (the results sink).
+# a real host); busybox sh or bash. Needs lib.sh's bed_mark (the results sink) and vmm_pid.
 #
 # One guest image (tests/bed/guest/lat.sh), one far end and one tool per
 # comparison, over each I/O path: vf (a VF by passthrough, igbvf in the guest),
@@ -145,6 +145,10 @@ nb_sample() {
 	echo "$out utime=${12} stime=${13} gtime=${40} up=$v"
 }
 
+# nb_vm_pid PID: the process that holds the VM and its vCPU threads: the jailed
+# VMM that sluice's monitor PID spawned (lib.sh's vmm_pid), or PID itself (QEMU).
+nb_vm_pid() { vmm_pid "$1" || echo "$1"; }
+
 # nb_watch TAG: the VMM's console, line by line; a guest mark takes a sample.
 nb_watch() {
 	local l pid=""
@@ -156,7 +160,7 @@ nb_watch() {
 		esac
 		case $l in
 		*"@@GUEST mark "*)
-			[ -n "$pid" ] || read -r pid < "$NB_WORK/$1.pid"
+			[ -n "$pid" ] || { read -r pid < "$NB_WORK/$1.pid"; pid=$(nb_vm_pid "$pid"); }
 			echo "${l#*@@GUEST mark } $(nb_sample "$pid")" >> "$NB_WORK/$1.marks" ;;
 		esac
 	done
