@@ -6,7 +6,7 @@
 # L1, the supervisor and a consumer on br0 (served by that same driver VM) run on.
 # bed: timeout=900
 # bed: smp=2
-# bed: checks=12
+# bed: checks=13
 # bed: guest=consumer
 # bed: driver=hostile
 
