@@ -117,6 +117,7 @@ struct dvm_policy {
 	uint64_t last_detect_ms;	/* the last failure: its last sign of life to its detection */
 	enum dvm_fail last_fail;
 	unsigned last_fail_slot;
+	uint64_t last_fail_at;		/* ms (CLOCK_MONOTONIC): when the last failure was detected */
 	unsigned failovers, restarts;
 };
 

@@ -118,6 +118,7 @@ unsigned dvm_policy_failed(struct dvm_policy *p, unsigned slot, enum dvm_fail wh
 	s->fails++;
 	p->last_fail = why;
 	p->last_fail_slot = slot;
+	p->last_fail_at = now;
 	p->last_detect_ms = now - seen;
 	if (slot == p->active && !p->outage_from)
 		p->outage_from = seen;

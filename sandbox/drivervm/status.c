@@ -85,9 +85,10 @@ static json_t *state_json(const struct sup *s)
 		      "pid", (json_int_t)getpid(), "started", (json_int_t)s->started, "driver_vms", slots,
 		      "restarts", (json_int_t)p->restarts, "failovers", (json_int_t)p->failovers);
 	if (o && p->last_fail)
-		json_object_set_new(o, "last_failure", json_pack("{s:s, s:s, s:I}",
+		json_object_set_new(o, "last_failure", json_pack("{s:s, s:s, s:I, s:I}",
 				    "kind", dvm_fail_name(p->last_fail), "driver_vm", s->slot[p->last_fail_slot].name,
-				    "detection_ms", (json_int_t)p->last_detect_ms));
+				    "detection_ms", (json_int_t)p->last_detect_ms,
+				    "at_ms", (json_int_t)p->last_fail_at));
 	if (o && p->last_outage_ms)
 		json_object_set_new(o, "last_outage_ms", json_integer((json_int_t)p->last_outage_ms));
 	return o;

@@ -135,6 +135,7 @@ static void failover_to_an_up_spare(void **state)
 	assert_int_equal(p.active, 1);
 	assert_int_equal(p.failovers, 1);
 	assert_int_equal(p.last_detect_ms, 30);
+	assert_int_equal(p.last_fail_at, 230);
 	/* The outage runs from the old active's last answer to the new active's next one. */
 	assert_int_equal(p.outage_from, 200);
 	dvm_policy_answered(&p, 1, 260);

@@ -44,7 +44,7 @@ outage_since() {
 # (WANT_UP 2: a spare was up) or restarted it cold (1), that the serving one is up again
 # and the consumer's replies came back; print the outage and the detection time.
 fault() {
-	local tag=$1 kind=$2 want=$3 pid line rl f0 r0 gap det named=$2
+	local tag=$1 kind=$2 want=$3 pid line rl f0 r0 t0 gap det named=$2
 	wait_check $tag-ready 600 sh -c "[ \$(sluice driver-vm status br0 | grep -c '^  dvm.* up ') = $want ]"
 	# The control port opens after "@@DVM ready", which can be well after the first ARP answer.
 	[ "$kind" != panic ] || wait_for 120 sh -c "echo ping | timeout 5 nc 10.99.0.1 7777 | grep -q pong"
@@ -52,6 +52,7 @@ fault() {
 	f0=$(counter failovers)
 	r0=$(counter restarts)
 	line=$(wc -l < /tmp/consumer.out)
+	t0=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
 	case $kind in
 	kill) kill -KILL "$pid"; named=crash ;;
 	# In the background: the panicking end never closes the connection, so nc would wait on.
@@ -67,7 +68,9 @@ fault() {
 	wait_check $tag-pings-resumed 120 sh -c "tail -n +$((rl + 1)) /tmp/consumer.out | grep -q 'echoclock: alive replies=[1-9]'"
 	check $tag-old-vmm-gone test ! -e "/proc/$pid"
 	gap=$(outage_since "$line")
-	det=$(sed -n 's/.*failed: .*; \([0-9]*\) ms since.*/\1/p' /tmp/sup.out | tail -n1)
+	# Detection: from the fault to the supervisor's verdict (both on L1's monotonic clock).
+	det=$(sluice driver-vm status --json br0 | sed -n 's/.*"at_ms": \([0-9]*\).*/\1/p' | head -n1)
+	[ -n "$det" ] && det=$((det - t0))
 	metric "outage-$tag" "$gap" ms
 	metric "detect-$tag" "${det:-nan}" ms
 	echo "$gap" >> "/tmp/outage-${tag%%[0-9]*}"
