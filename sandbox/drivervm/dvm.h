@@ -144,6 +144,14 @@ unsigned dvm_policy_failed(struct dvm_policy *p, unsigned slot, enum dvm_fail wh
 /* Is the slot's restart due at @now? */
 bool dvm_policy_restart_due(const struct dvm_policy *p, unsigned slot, uint64_t now);
 
+/*
+ * The downlink's MAC for @bridge and @addr: the same for the primary and the
+ * spare, and for the next supervisor of that bridge, so no consumer ever has
+ * to learn another (its ARP entry for the router stays right). Unicast,
+ * locally administered, from a hash of both.
+ */
+void dvm_downlink_mac(const char *bridge, uint32_t addr, uint8_t mac[6]);
+
 /* ---- The downlink probe (probe.c) ---- */
 
 #define DVM_ARP_LEN 42	/* Ethernet header + ARP for IPv4 over Ethernet (RFC 826) */

@@ -149,3 +149,18 @@ bool dvm_policy_restart_due(const struct dvm_policy *p, unsigned slot, uint64_t 
 {
 	return p->s[slot].state == DVM_DOWN && now >= p->s[slot].restart_at;
 }
+
+void dvm_downlink_mac(const char *bridge, uint32_t addr, uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a, 64 bits */
+	const uint8_t *a = (const uint8_t *)&addr;
+	unsigned i;
+
+	for (; *bridge; bridge++)
+		h = (h ^ (uint8_t)*bridge) * 0x100000001b3ull;
+	for (i = 0; i < 4; i++)
+		h = (h ^ a[i]) * 0x100000001b3ull;
+	mac[0] = 0x02;			/* unicast, locally administered (IEEE 802 U/L bit) */
+	for (i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+}

@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -408,10 +407,7 @@ static int sup_init(struct sup *s, const struct dvm_config *c)
 	}
 	dvm_policy_init(&s->pol, &(struct dvm_timing){ .probe_ms = c->probe_ms, .misses = c->misses,
 		.boot_ms = (uint64_t)c->boot_s * 1000, .restart_limit = c->restart_limit }, s->nr);
-	/* A random unicast, locally administered MAC (IEEE 802 U/L bit) for the downlink. */
-	if (getrandom(s->mac, sizeof(s->mac), 0) != sizeof(s->mac))
-		memcpy(s->mac, (const uint8_t[]){ 0x02, 0x53, 0x4c, 0, 0, 1 }, 6);
-	s->mac[0] = (uint8_t)((s->mac[0] & ~1u) | 2u);
+	dvm_downlink_mac(c->bridge, c->addr, s->mac);
 	snprintf(s->cmdline, sizeof(s->cmdline), "console=ttyS0 quiet panic=-1 oops=panic panic_on_oops=1 "
 		 "softlockup_panic=1 sluice.dvm.addr=%s/%u%s%s", inet_ntoa(a), c->prefix,
 		 c->append ? " " : "", c->append ? c->append : "");

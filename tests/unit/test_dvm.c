@@ -222,6 +222,25 @@ static void primary_past_the_limit_hands_over(void **state)
 	assert_int_equal(p.active, 1);
 }
 
+static void downlink_mac_is_stable(void **state)
+{
+	uint8_t a[6], b[6], c[6], d[6];
+	uint32_t ip, ip2;
+
+	(void)state;
+	inet_pton(AF_INET, "10.99.0.1", &ip);
+	inet_pton(AF_INET, "10.99.0.2", &ip2);
+	dvm_downlink_mac("br0", ip, a);
+	dvm_downlink_mac("br0", ip, b);
+	dvm_downlink_mac("br1", ip, c);
+	dvm_downlink_mac("br0", ip2, d);
+	assert_memory_equal(a, b, 6);			/* the next supervisor's is the same */
+	assert_memory_not_equal(a, c, 6);
+	assert_memory_not_equal(a, d, 6);
+	assert_int_equal(a[0] & 3, 2);			/* unicast, locally administered */
+	assert_int_equal(c[0] & 3, 2);
+}
+
 static const uint8_t TAPMAC[6] = { 0xfe, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t VMMAC[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
 
@@ -373,6 +392,7 @@ int main(void)
 		cmocka_unit_test(primary_keeps_its_port_at_the_start),
 		cmocka_unit_test(spare_past_the_limit_is_dropped),
 		cmocka_unit_test(primary_past_the_limit_hands_over),
+		cmocka_unit_test(downlink_mac_is_stable),
 		cmocka_unit_test(arp_probe_bytes),
 		cmocka_unit_test(arp_answers),
 		cmocka_unit_test(options),

@@ -11,7 +11,7 @@
 # everything back. Bad input exits 2 with nothing taken.
 # bed: timeout=1800
 # bed: smp=2
-# bed: checks=80
+# bed: checks=81
 # bed: guest=consumer
 # bed: driver=control crashloop
 
@@ -70,8 +70,12 @@ check sigterm-no-records sh -c "! find /run/sluice/devices /run/sluice/sriov -ty
 check consumer-still-running kill -0 $con
 
 # --- no spare: cold restarts ---------------------------------------------------------
+l0=$(wc -l < /tmp/consumer.out)
 $SUP --bridge br0 --initrd $D --restart-limit 3 > /tmp/sup.out 2>&1 &
 sup=$!
+# A new supervisor of the same bridge serves with the same MAC and address: the consumer,
+# which kept its TAP, lease and ARP entry, is served again with no action of its own.
+wait_check consumer-served-by-new-supervisor 600 sh -c "tail -n +$((l0 + 1)) /tmp/consumer.out | grep -q 'echoclock: alive replies=[1-9]'"
 fault cold-kill kill 1
 fault cold-panic panic 1
 fault cold-hang hang 1
