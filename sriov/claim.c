@@ -147,18 +147,24 @@ static void restore_settings(struct sriov_nl *nl, const struct sriov_pf *pf,
 	}
 }
 
-/* Whether a sluice other than @self holds a VF of @pf (its records: settings or binding). */
-static bool others_hold(const char *sysfs, const char *rundir, const struct sriov_pf *pf, pid_t self)
+/*
+ * Whether a VF of @pf is still held: a live sluice's settings record, or any
+ * binding record. The VF being given back has lost both by now (its binding
+ * is given back first, its record removed before this), so the caller's own
+ * other VFs count too: a monitor with two VFs of one PF (a driver-VM
+ * supervisor and its spare, or one VM with two) destroys them only with the last.
+ */
+static bool others_hold(const char *sysfs, const char *rundir, const struct sriov_pf *pf)
 {
 	struct sriov_vf vfs[SRIOV_MAX_VFS];
 	struct bind_record br;
 	int n = sriov_vf_list(sysfs, rundir, pf, vfs, SRIOV_MAX_VFS), i;
 
 	for (i = 0; i < n; i++) {
-		if (vfs[i].holder && vfs[i].holder != self && vfs[i].holder_alive)
+		if (vfs[i].holder && vfs[i].holder_alive)
 			return true;
-		/* A binding left by a dead sluice: the VF count must wait for `sluice release`. */
-		if (!bind_record_read(rundir, vfs[i].bdf, &br) && br.pid != self)
+		/* A binding not given back yet (a dead sluice's, or a failed rebind): the VF count waits. */
+		if (!bind_record_read(rundir, vfs[i].bdf, &br))
 			return true;
 	}
 	return false;
@@ -166,12 +172,12 @@ static bool others_hold(const char *sysfs, const char *rundir, const struct srio
 
 /* The last one out gives the PF back: its link state, then its VF count. */
 static void pf_give_back(const char *sysfs, const char *rundir, struct sriov_nl *nl,
-			 const struct sriov_pf *pf, pid_t self)
+			 const struct sriov_pf *pf)
 {
 	struct sriov_pf_record pr;
 	unsigned idx;
 
-	if (sriov_pf_record_read(rundir, pf->bdf, &pr) || others_hold(sysfs, rundir, pf, self))
+	if (sriov_pf_record_read(rundir, pf->bdf, &pr) || others_hold(sysfs, rundir, pf))
 		return;
 	if (pr.link_was_down && (idx = if_nametoindex(pr.ifname)) && sriov_nl_set_up(nl, (int)idx, false))
 		pr_err("%s (%s): could not set the link down again: run 'ip link set %s down'", pf->bdf,
@@ -345,7 +351,7 @@ err_vf:
 	sriov_vf_record_remove(rundir, r.vf);
 err_pf:
 	if (wrote_pf)
-		pf_give_back(sysfs, rundir, nl, pf, getpid());
+		pf_give_back(sysfs, rundir, nl, pf);
 	return err;
 }
 
@@ -375,8 +381,7 @@ int sriov_vf_claim(const char *sysfs, const char *rundir, const struct vf_reques
 }
 
 /* Give back one VF from its record, then the PF if nobody else needs it. Under the PF lock. */
-static void give_back(const char *sysfs, const char *rundir, const struct sriov_vf_record *r,
-		      pid_t self)
+static void give_back(const char *sysfs, const char *rundir, const struct sriov_vf_record *r)
 {
 	struct sriov_nl nl;
 	struct sriov_pf pf;
@@ -394,7 +399,7 @@ static void give_back(const char *sysfs, const char *rundir, const struct sriov_
 		if (hostpci_exists(sysfs, r->vf))
 			restore_settings(&nl, &pf, r, r->changed);
 		sriov_vf_record_remove(rundir, r->vf);
-		pf_give_back(sysfs, rundir, &nl, &pf, self);
+		pf_give_back(sysfs, rundir, &nl, &pf);
 		sriov_nl_close(&nl);
 	} else {
 		pr_err("%s: rtnetlink: %s: its settings stay; run 'sluice release' again", r->vf,
@@ -415,7 +420,7 @@ void sriov_vf_release(const char *sysfs, const char *rundir, struct vf_claim *c)
 		       c->bdf, rundir);
 		return;
 	}
-	give_back(sysfs, rundir, &r, r.pid);
+	give_back(sysfs, rundir, &r);
 }
 
 /* A PF record with no VF record beside it: a sluice died between the two writes. */
@@ -440,7 +445,7 @@ static void stale_pfs(const char *sysfs, const char *rundir, DIR *d)
 			continue;
 		lock = sriov_pf_lock(rundir, bdf);
 		if (!sriov_nl_open(&nl)) {
-			pf_give_back(sysfs, rundir, &nl, &pf, 0);
+			pf_give_back(sysfs, rundir, &nl, &pf);
 			sriov_nl_close(&nl);
 		}
 		sriov_pf_unlock(lock);
@@ -467,7 +472,7 @@ int sriov_release_stale(const char *sysfs, const char *rundir)
 		bdf[len - 3] = '\0';
 		if (sriov_vf_record_read(rundir, bdf, &r) || bind_pid_alive(r.pid))
 			continue;
-		give_back(sysfs, rundir, &r, r.pid);
+		give_back(sysfs, rundir, &r);
 		printf("%s: VF %u of %s: settings given back from VM '%s' (pid %d)\n", r.vf, r.index,
 		       r.pf, r.vm, (int)r.pid);
 		n++;

@@ -118,6 +118,17 @@ size_t sriov_msg_set_up(void *buf, size_t len, uint32_t seq, int ifindex, bool u
 	return nlh->nlmsg_len;
 }
 
+/* IFLA_MASTER: a bridge's ifindex enslaves, 0 leaves (net/core/rtnetlink.c do_set_master). */
+size_t sriov_msg_set_master(void *buf, size_t len, uint32_t seq, int ifindex, int master)
+{
+	struct nlmsghdr *nlh = put_link_header(buf, len, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK,
+					       seq, ifindex);
+
+	if (master < 0 || !nlh || !mnl_attr_put_u32_check(nlh, len, IFLA_MASTER, (uint32_t)master))
+		return 0;
+	return nlh->nlmsg_len;
+}
+
 /* One message of @len bytes that is whole, of our @seq. NULL when not. */
 static const struct nlmsghdr *one_message(const void *buf, size_t len, uint32_t seq)
 {

@@ -59,35 +59,51 @@ int sriov_nl_get_link(struct sriov_nl *nl, int ifindex, struct sriov_link *out)
 	return err;
 }
 
-static int set_request(struct sriov_nl *nl, void *buf, size_t len, uint32_t seq)
-{
-	ssize_t n = transact(nl, buf, len);
+/* A set request: a fresh buffer and sequence number, then its ack (and the buffer freed). */
+struct set_req {
+	void *buf;
+	uint32_t seq;
+};
 
-	return n < 0 ? (int)n : sriov_msg_parse_ack(buf, (size_t)n, seq);
+static int set_start(struct sriov_nl *nl, struct set_req *r)
+{
+	r->buf = malloc(SRIOV_NL_BUF);
+	r->seq = ++nl->seq;
+	return r->buf ? 0 : -ENOMEM;
+}
+
+static int set_finish(struct sriov_nl *nl, struct set_req *r, size_t len)
+{
+	ssize_t n = transact(nl, r->buf, len);
+	int err = n < 0 ? (int)n : sriov_msg_parse_ack(r->buf, (size_t)n, r->seq);
+
+	free(r->buf);
+	return err;
 }
 
 int sriov_nl_set_vf(struct sriov_nl *nl, int ifindex, const struct sriov_vf_set *s)
 {
-	void *buf = malloc(SRIOV_NL_BUF);
-	uint32_t seq = ++nl->seq;
-	int err;
+	struct set_req r;
 
-	if (!buf)
+	if (set_start(nl, &r))
 		return -ENOMEM;
-	err = set_request(nl, buf, sriov_msg_set_vf(buf, SRIOV_NL_BUF, seq, ifindex, s), seq);
-	free(buf);
-	return err;
+	return set_finish(nl, &r, sriov_msg_set_vf(r.buf, SRIOV_NL_BUF, r.seq, ifindex, s));
 }
 
 int sriov_nl_set_up(struct sriov_nl *nl, int ifindex, bool up)
 {
-	void *buf = malloc(SRIOV_NL_BUF);
-	uint32_t seq = ++nl->seq;
-	int err;
+	struct set_req r;
 
-	if (!buf)
+	if (set_start(nl, &r))
 		return -ENOMEM;
-	err = set_request(nl, buf, sriov_msg_set_up(buf, SRIOV_NL_BUF, seq, ifindex, up), seq);
-	free(buf);
-	return err;
+	return set_finish(nl, &r, sriov_msg_set_up(r.buf, SRIOV_NL_BUF, r.seq, ifindex, up));
+}
+
+int sriov_nl_set_master(struct sriov_nl *nl, int ifindex, int master)
+{
+	struct set_req r;
+
+	if (set_start(nl, &r))
+		return -ENOMEM;
+	return set_finish(nl, &r, sriov_msg_set_master(r.buf, SRIOV_NL_BUF, r.seq, ifindex, master));
 }

@@ -70,6 +70,8 @@ size_t sriov_msg_getlink(void *buf, size_t len, uint32_t seq, int ifindex);
 size_t sriov_msg_set_vf(void *buf, size_t len, uint32_t seq, int ifindex,
 			const struct sriov_vf_set *s);
 size_t sriov_msg_set_up(void *buf, size_t len, uint32_t seq, int ifindex, bool up);
+/* Put @ifindex in bridge @master (its ifindex), or take it out of its bridge with 0. */
+size_t sriov_msg_set_master(void *buf, size_t len, uint32_t seq, int ifindex, int master);
 
 /*
  * Parse the reply to sriov_msg_getlink(@seq): 0; the kernel's -errno from
@@ -91,6 +93,8 @@ void sriov_nl_close(struct sriov_nl *nl);
 int sriov_nl_get_link(struct sriov_nl *nl, int ifindex, struct sriov_link *out);
 int sriov_nl_set_vf(struct sriov_nl *nl, int ifindex, const struct sriov_vf_set *s);
 int sriov_nl_set_up(struct sriov_nl *nl, int ifindex, bool up);
+/* 0 or the kernel's -errno (-EOPNOTSUPP: @master is no bridge; -EBUSY: a port elsewhere). */
+int sriov_nl_set_master(struct sriov_nl *nl, int ifindex, int master);
 
 /* The VF @vf's entry of @l, or NULL. */
 const struct sriov_vf_info *sriov_link_vf(const struct sriov_link *l, unsigned vf);

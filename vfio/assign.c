@@ -277,6 +277,23 @@ void passthrough_drop_fds(struct passthrough *pt)
 	pt->iommu.fd = -1;
 }
 
+int passthrough_reopen(struct passthrough *pt)
+{
+	unsigned i;
+	int err;
+
+	for (i = 0; i < pt->nr_devs; i++) {
+		if (pt->devs[i]->fd >= 0)
+			continue;
+		err = dev_open(pt, pt->devs[i]);
+		if (err) {
+			passthrough_drop_fds(pt);
+			return err;
+		}
+	}
+	return 0;
+}
+
 void passthrough_give_back(struct passthrough *pt)
 {
 	unsigned i;

@@ -158,6 +158,8 @@ int passthrough_open(struct passthrough *pt, const char *bdf);
 /* The fds the VMM inherits, into @fds (room for PASSTHROUGH_MAX_FDS); returns how many. */
 unsigned passthrough_fds(const struct passthrough *pt, int *fds);
 void passthrough_drop_fds(struct passthrough *pt);
+/* Monitor, after the VMM ended: open the fds again for a new VMM (the bindings stayed). 0 or -errno. */
+int passthrough_reopen(struct passthrough *pt);
 void passthrough_give_back(struct passthrough *pt);
 /*
  * VMM: RAM into the IOMMU (IOVA = GPA), or with pt->viommu only the IOMMU's

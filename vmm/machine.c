@@ -273,6 +273,18 @@ static int vmm_keep_fds(struct machine *m)
 	return jail_close_fds(&m->jail, fds, n);
 }
 
+/* What only the VMM needs: once it has its copies, the monitor keeps only what it gives back. */
+static void drop_vmm_fds(struct machine *m)
+{
+	passthrough_drop_fds(&m->pt);
+	virtio_devs_drop_vmm_fds(&m->pv);
+	if (m->kvm_fd >= 0)
+		close(m->kvm_fd);
+	m->kvm_fd = -1;
+	unmap_image(&m->initrd);
+	unmap_image(&m->kernel);
+}
+
 int machine_spawn(struct machine *m)
 {
 	pid_t pid = jail_spawn(&m->jail);
@@ -287,13 +299,7 @@ int machine_spawn(struct machine *m)
 		machine_vmm_main(m);
 	}
 	m->vmm = pid;
-	/* The VMM has its copies: the monitor keeps only what it gives back. */
-	passthrough_drop_fds(&m->pt);
-	virtio_devs_drop_vmm_fds(&m->pv);
-	close(m->kvm_fd);
-	m->kvm_fd = -1;
-	unmap_image(&m->initrd);
-	unmap_image(&m->kernel);
+	drop_vmm_fds(m);
 	return 0;
 }
 
@@ -321,6 +327,50 @@ static int vmm_status(struct machine *m, int st)
 	return 128 + sig;
 }
 
+int machine_reap(struct machine *m)
+{
+	pid_t r;
+	int st;
+
+	if (m->vmm <= 0)
+		return -ECHILD;
+	r = waitpid(m->vmm, &st, WNOHANG);
+	if (r == 0)
+		return -EAGAIN;
+	if (r < 0)
+		return -errno;
+	st = vmm_status(m, st);
+	m->vmm = 0;
+	return st;
+}
+
+int machine_respawn(struct machine *m)
+{
+	const char *name = m->cfg->name;
+	int err;
+
+	if (m->vmm > 0)
+		return -EBUSY;
+	if (m->cfg->dev.nr_disks) {
+		/* The monitor closed the images after the first spawn; reopening would re-check them. */
+		pr_err("%s: a machine with disks cannot be restarted", name);
+		return -EOPNOTSUPP;
+	}
+	jail_release(&m->jail);		/* the dead VMM's pipes */
+	m->jail_ready = false;
+	err = check_images(m);
+	if (!err && (m->kvm_fd = kvm_open_checked()) < 0)
+		err = m->kvm_fd;
+	if (!err && !(err = passthrough_reopen(&m->pt)) && !(err = virtio_devs_reopen(&m->pv)) &&
+	    !(err = jail_prepare(&m->jail))) {
+		m->jail_ready = true;
+		err = machine_spawn(m);
+	}
+	if (err)	/* as before the attempt: a later one starts from the same place */
+		drop_vmm_fds(m);
+	return err;
+}
+
 int machine_wait(struct machine *m)
 {
 	struct signalfd_siginfo si;
@@ -340,12 +390,10 @@ int machine_wait(struct machine *m)
 			kill(m->vmm, (int)si.ssi_signo);
 			continue;
 		}
-		if (waitpid(m->vmm, &st, WNOHANG) == m->vmm)
-			break;
+		st = machine_reap(m);
+		if (st != -EAGAIN)
+			return st < 0 ? MACHINE_EXIT_FAIL : st;
 	}
-	st = vmm_status(m, st);
-	m->vmm = 0;
-	return st;
 }
 
 void machine_give_back(struct machine *m)

@@ -113,6 +113,22 @@ int machine_take(struct machine *m);
 int machine_spawn(struct machine *m);
 /* The run's exit status, once the VMM has ended. */
 int machine_wait(struct machine *m);
+/*
+ * For a caller that watches the VMM itself (a supervisor: a pidfd, its own
+ * signalfd): the run's exit status if the VMM has ended (reaped, with the
+ * message machine_wait gives), -EAGAIN while it runs, -ECHILD with none.
+ */
+int machine_reap(struct machine *m);
+/*
+ * Once the VMM has ended, start a new one on the same host resources: the
+ * bindings, VF claims and TAPs of phase 3 stay; phase 4 runs again (images
+ * mapped and checked, /dev/kvm, VFIO container, groups and devices, vhost,
+ * the jail's pipes), then machine_spawn(). VFIO reset the devices when the
+ * old VMM's fds closed. Not for machines with disks (-EOPNOTSUPP). 0 or
+ * -errno with a message and the VM's fds closed again (the host changes stay:
+ * retry, or machine_give_back()).
+ */
+int machine_respawn(struct machine *m);
 /* 6. Mirrors machine_take() and machine_check(); safe after a failure of either. */
 void machine_give_back(struct machine *m);
 

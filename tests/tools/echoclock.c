@@ -14,6 +14,13 @@
  *     lost=N dup=N late=N p25=... p50=... p75=... p90=... p99=... p99.9=...
  *     p99.99=... max=... min=... avg=... secs=... rps=...
  * Exit 0 when every counted request was answered, 1 otherwise, 2 on bad usage.
+ *
+ * With -g GAP_MS (an outage watch, open loop): also a line as soon as a reply
+ * comes more than GAP_MS after the reply before it, the consumer's view of
+ * an outage of the path, and a heartbeat a second with the replies of that
+ * second (0 while the path is down):
+ *   echoclock: gap ms=... seq=...
+ *   echoclock: alive replies=N
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +50,10 @@ struct echo_run {
 	double *sent_at;	/* when request i left (open loop: when it was due) */
 	double *rtt_us;		/* per request; < 0 while unanswered */
 	size_t late, dup;	/* open loop: sends more than one period behind */
+	double gap_s;		/* -g: report a silence longer than this between replies */
+	double last_reply;	/* when the last reply came; 0: none yet */
+	double last_beat;	/* -g: when the last heartbeat line went out */
+	size_t beat_replies;	/* -g: replies since then */
 };
 
 static double now_s(void)
@@ -109,7 +120,26 @@ static void take_replies(struct echo_run *r)
 			continue;
 		}
 		r->rtt_us[seq] = (t - r->sent_at[seq]) * 1e6;
+		if (r->gap_s > 0 && r->last_reply > 0 && t - r->last_reply > r->gap_s) {
+			printf("echoclock: gap ms=%.0f seq=%zu\n", (t - r->last_reply) * 1e3, seq);
+			fflush(stdout);
+		}
+		r->last_reply = t;
+		r->beat_replies++;
 	}
+}
+
+/* -g: one line a second, so a watcher tells a path that is back from one that stays down. */
+static void heartbeat(struct echo_run *r)
+{
+	double t = now_s();
+
+	if (r->gap_s <= 0 || t - r->last_beat < 1.0)
+		return;
+	printf("echoclock: alive replies=%zu\n", r->beat_replies);
+	fflush(stdout);
+	r->beat_replies = 0;
+	r->last_beat = t;
 }
 
 static bool all_answered(const struct echo_run *r, size_t first, size_t upto)
@@ -168,6 +198,7 @@ static int run_open(struct echo_run *r)
 		if (err)
 			return err;
 		take_replies(r);
+		heartbeat(r);
 	}
 	wait_replies(r, now_s() + r->timeout_s, r->warmup, r->total);
 	return 0;
@@ -203,19 +234,20 @@ static void report(const struct echo_run *r, double secs)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: echoclock [-s SIZE] [-n COUNT] [-w WARMUP] [-r RATE] [-t TIMEOUT_MS] IPV4\n"
+	fprintf(stderr, "usage: echoclock [-s SIZE] [-n COUNT] [-w WARMUP] [-r RATE [-g GAP_MS]] [-t TIMEOUT_MS] IPV4\n"
 			"  SIZE 0..%d bytes of ICMP data; COUNT + WARMUP at most %d\n", MAX_DATA, MAX_REQUESTS);
 	return 2;
 }
 
 static int parse_args(struct echo_run *r, int argc, char **argv)
 {
-	unsigned long n = 1000, w = 100, s = 56, t = 1000;
+	unsigned long n = 1000, w = 100, s = 56, t = 1000, g = 0;
 	char *end;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:n:w:r:t:")) != -1) {
-		unsigned long *dst = c == 's' ? &s : c == 'n' ? &n : c == 'w' ? &w : c == 't' ? &t : NULL;
+	while ((c = getopt(argc, argv, "s:n:w:r:t:g:")) != -1) {
+		unsigned long *dst = c == 's' ? &s : c == 'n' ? &n : c == 'w' ? &w : c == 't' ? &t :
+				     c == 'g' ? &g : NULL;
 
 		if (c == 'r') {
 			r->rate = strtod(optarg, &end);
@@ -232,8 +264,9 @@ static int parse_args(struct echo_run *r, int argc, char **argv)
 	}
 	if (optind != argc - 1 || !inet_aton(argv[optind], &r->dst.sin_addr))
 		return -EINVAL;
-	if (s > MAX_DATA || n < 1 || n + w > MAX_REQUESTS || t < 1)
+	if (s > MAX_DATA || n < 1 || n + w > MAX_REQUESTS || t < 1 || (g && !(r->rate > 0)))
 		return -EINVAL;
+	r->gap_s = (double)g / 1e3;
 	r->dst.sin_family = AF_INET;
 	r->size = s;
 	r->total = n + w;

@@ -81,7 +81,7 @@ static void refuses_bad_input(void **state)
 		{ "vf:eth0,spoofchk=yes", "give on or off" },
 		{ "vf:eth0,trust=", "unknown option" },
 		{ "vf:eth0,queues=2", "unknown option 'queues=2'" },
-		{ "vfx:eth0", "a TAP device or a VF" },
+		{ "vfx:eth0", "a TAP device, a host bridge or a VF" },
 	};
 	struct run_opts o;
 	char msg[512];

@@ -72,6 +72,13 @@ static const uint8_t golden_up[] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
 	0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
 };
+/* RTM_SETLINK ifindex 3 + IFLA_MASTER (10) = 7; "nomaster" is the same with 0. */
+static const uint8_t golden_master[] = {
+	0x28, 0x00, 0x00, 0x00, 0x13, 0x00, 0x05, 0x00, 0x04, 0x03, 0x02, 0x01,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x0a, 0x00,
+	0x07, 0x00, 0x00, 0x00,
+};
 
 static void check_set(const struct sriov_vf_set *s, const uint8_t *want, size_t len)
 {
@@ -109,6 +116,26 @@ static void golden_requests(void **state)
 	assert_int_equal(sriov_msg_set_up(buf, sizeof(buf), SEQ, 3, true), sizeof(golden_up));
 	assert_memory_equal(buf, golden_up, sizeof(golden_up));
 	assert_string_equal(sriov_setting_name(SRIOV_SET_LINK_STATE), "link state");
+}
+
+static void set_master(void **state)
+{
+	uint8_t buf[256], nomaster[sizeof(golden_master)];
+
+	(void)state;
+	memset(buf, 0xa5, sizeof(buf));
+	assert_int_equal(sriov_msg_set_master(buf, sizeof(buf), SEQ, 3, 7), sizeof(golden_master));
+	assert_memory_equal(buf, golden_master, sizeof(golden_master));
+	memcpy(nomaster, golden_master, sizeof(nomaster));
+	nomaster[sizeof(nomaster) - 4] = 0;
+	memset(buf, 0xa5, sizeof(buf));
+	assert_int_equal(sriov_msg_set_master(buf, sizeof(buf), SEQ, 3, 0), sizeof(nomaster));
+	assert_memory_equal(buf, nomaster, sizeof(nomaster));
+	/* Too small a buffer, for the attribute or for the header: nothing. */
+	assert_int_equal(sriov_msg_set_master(buf, sizeof(golden_master) - 1, SEQ, 3, 7), 0);
+	assert_int_equal(sriov_msg_set_master(buf, 16, SEQ, 3, 7), 0);
+	/* No ifindex is negative. */
+	assert_int_equal(sriov_msg_set_master(buf, sizeof(buf), SEQ, 3, -1), 0);
 }
 
 /* A reply writer: little-endian fields, attributes padded to 4. */
@@ -334,6 +361,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(golden_requests),
+		cmocka_unit_test(set_master),
 		cmocka_unit_test(parses_vfinfo_list),
 		cmocka_unit_test(refuses_truncated_and_hostile),
 		cmocka_unit_test(refuses_short_vf_attr),

@@ -1,7 +1,7 @@
 /*
  * cmocka: virtio-net's pure parts (features, TAP offloads, header checks),
- * `--net`/`--disk` parsing, and telling a TAP from other interfaces in a
- * sysfs-like tree.
+ * `--net`/`--disk` parsing, and telling a TAP or a bridge from other
+ * interfaces in a sysfs-like tree.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,18 +226,25 @@ static void parse_mac(void **state)
 	assert_int_equal(run_parse_mac("", m), -EINVAL);
 }
 
+/* @n as parsed: its names, the last octet of its MAC (-1: none given), vhost. */
+static void check_net(const struct virtio_net_dev_config *n, const char *ifname, const char *bridge,
+		      int mac5, bool vhost)
+{
+	assert_string_equal(n->ifname, ifname);
+	assert_string_equal(n->bridge, bridge);
+	assert_int_equal(n->has_mac, mac5 >= 0);
+	if (mac5 >= 0)
+		assert_int_equal(n->mac[5], mac5);
+	assert_int_equal(n->vhost, vhost);
+}
+
 static void parse_net(void **state)
 {
 	(void)state;
 	assert_int_equal(run_opt_net(&O, "tap"), 0);
-	assert_string_equal(O.net[0].ifname, "");
-	assert_false(O.net[0].has_mac);
-	assert_false(O.net[0].vhost);
+	check_net(&O.net[0], "", "", -1, false);
 	assert_int_equal(run_opt_net(&O, "tap:tap7,mac=52:54:00:00:00:07,vhost=on"), 0);
-	assert_string_equal(O.net[1].ifname, "tap7");
-	assert_true(O.net[1].has_mac);
-	assert_int_equal(O.net[1].mac[5], 7);
-	assert_true(O.net[1].vhost);
+	check_net(&O.net[1], "tap7", "", 7, true);
 	assert_int_equal(run_opt_net(&O, "tap,vhost=on,vhost=off"), 0);
 	assert_false(O.net[2].vhost);
 	assert_int_equal(O.nr_nets, 3);
@@ -249,6 +256,11 @@ static void parse_net_refusals(void **state)
 		"", "user", "tapx", "tap:", "tap:a/b", "tap:a b", "tap:sluice%d", "tap:..",
 		"tap:0123456789abcdef", "tap,mac=01:00:5e:00:00:01", "tap,mac=52:54", "tap,vhost=yes",
 		"tap,queues=2", "tap,", "tap:x,mac=52:54:00:00:00:01,",
+		/* bridge: needs a bridge name; takes mac= and vhost= only */
+		"bridge", "bridge:", "bridge:,vhost=on", "bridgex:br0", "bridge:0123456789abcdef",
+		"bridge:a/b", "bridge:a b", "bridge:br%d", "bridge:..", "bridge:br0:1",
+		"bridge:br0,queues=2", "bridge:br0,", "bridge:br0,mac=01:00:5e:00:00:01",
+		"bridge:br0,vhost=yes", "bridge:br0,tap=t0",
 	};
 	unsigned i;
 
@@ -264,6 +276,22 @@ static void parse_net_refusals(void **state)
 	for (i = 1; i < RUN_MAX_NETS; i++)
 		assert_int_equal(run_opt_net(&O, "tap"), 0);
 	assert_int_equal(run_opt_net(&O, "tap"), -EINVAL);
+}
+
+static void parse_net_bridge(void **state)
+{
+	(void)state;
+	assert_int_equal(run_opt_net(&O, "bridge:br0"), 0);
+	check_net(&O.net[0], "", "br0", -1, false);	/* "": sluice names the TAP */
+	assert_int_equal(run_opt_net(&O, "bridge:0123456789abcde,mac=52:54:00:00:00:08,vhost=on"), 0);
+	check_net(&O.net[1], "", "0123456789abcde", 8, true);
+	/* Two NICs on one bridge are fine; one address twice is not. */
+	assert_int_equal(run_opt_net(&O, "bridge:br0"), 0);
+	assert_int_equal(run_opt_net(&O, "bridge:br0,mac=52:54:00:00:00:08"), -EINVAL);
+	/* A plain TAP has no bridge. */
+	assert_int_equal(run_opt_net(&O, "tap:t0"), 0);
+	check_net(&O.net[3], "t0", "", -1, false);
+	assert_int_equal(O.nr_nets, 4);
 }
 
 /* One explicit MAC, one device; random ones are not compared. */
@@ -362,29 +390,42 @@ static void put(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* mkdir ROOT/REL, into @d (256 bytes) for put(). */
+static void dir_at(char *d, const char *root, const char *rel)
+{
+	snprintf(d, 256, "%s/%s", root, rel);
+	assert_int_equal(mkdir(d, 0700), 0);
+}
+
 static void tap_kinds(void **state)
 {
 	char root[] = "/tmp/sluice-test-sysfs-XXXXXX", d[256];
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
-	snprintf(d, sizeof(d), "%s/class", root);
-	assert_int_equal(mkdir(d, 0700), 0);
-	snprintf(d, sizeof(d), "%s/class/net", root);
-	assert_int_equal(mkdir(d, 0700), 0);
-	snprintf(d, sizeof(d), "%s/class/net/tap0", root);
-	assert_int_equal(mkdir(d, 0700), 0);
+	dir_at(d, root, "class");
+	dir_at(d, root, "class/net");
+	dir_at(d, root, "class/net/tap0");
 	put(d, "tun_flags", "0x1002\n");
-	snprintf(d, sizeof(d), "%s/class/net/tun0", root);
-	assert_int_equal(mkdir(d, 0700), 0);
+	dir_at(d, root, "class/net/tun0");
 	put(d, "tun_flags", "0x1001\n");
-	snprintf(d, sizeof(d), "%s/class/net/eth0", root);
-	assert_int_equal(mkdir(d, 0700), 0);
+	dir_at(d, root, "class/net/eth0");
 
 	assert_int_equal(tap_kind(root, "tap0"), TAP_IS_TAP);
 	assert_int_equal(tap_kind(root, "tun0"), TAP_IS_TUN);
 	assert_int_equal(tap_kind(root, "eth0"), TAP_NOT_TUN);
 	assert_int_equal(tap_kind(root, "nosuch"), TAP_ABSENT);
+
+	/* A bridge has a "bridge" attribute directory; its port a "brport" one. */
+	dir_at(d, root, "class/net/br0");
+	dir_at(d, root, "class/net/br0/bridge");
+	put(d, "stp_state", "0\n");
+	dir_at(d, root, "class/net/tap0/brport");
+	assert_int_equal(tap_bridge_kind(root, "br0"), BRIDGE_IS_BRIDGE);
+	assert_int_equal(tap_bridge_kind(root, "tap0"), BRIDGE_NOT_BRIDGE);
+	assert_int_equal(tap_bridge_kind(root, "eth0"), BRIDGE_NOT_BRIDGE);
+	assert_int_equal(tap_bridge_kind(root, "nosuch"), BRIDGE_ABSENT);
+	assert_int_equal(tap_kind(root, "br0"), TAP_NOT_TUN);
 
 	assert_int_equal(system(((void)snprintf(d, sizeof(d), "rm -rf %s", root), d)), 0);
 }
@@ -403,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup(parse_mac, setup_opts),
 		cmocka_unit_test_setup(parse_net, setup_opts),
 		cmocka_unit_test_setup(parse_net_refusals, setup_opts),
+		cmocka_unit_test_setup(parse_net_bridge, setup_opts),
 		cmocka_unit_test_setup(parse_net_mac_twice, setup_opts),
 		cmocka_unit_test_setup(parse_disk, setup_opts),
 		cmocka_unit_test(tap_kinds),

@@ -61,3 +61,10 @@ int cli_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 	*out = v;
 	return 0;
 }
+
+bool cli_spelled_out(const char *tok, const struct option *lo)
+{
+	size_t n = strlen(lo->name);
+
+	return !strncmp(tok, "--", 2) && !strncmp(tok + 2, lo->name, n) && (!tok[2 + n] || tok[2 + n] == '=');
+}

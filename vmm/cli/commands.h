@@ -6,5 +6,6 @@ int cmd_run(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_vf(int argc, char **argv);
+int cmd_driver_vm(int argc, char **argv);
 
 #endif

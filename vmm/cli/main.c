@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "devices", "list PCI devices and whether each can be assigned", cmd_devices },
 	{ "release", "give back devices a killed sluice left bound to vfio-pci", cmd_release },
 	{ "vf", "list, create, destroy and set SR-IOV virtual functions", cmd_vf },
+	{ "driver-vm", "run a NIC driver in a supervised driver VM that serves a bridge", cmd_driver_vm },
 	{ "help", "show this help", cmd_help },
 	{ "version", "print sluice's version", cmd_version },
 };

@@ -16,6 +16,7 @@ static const char run_usage[] =
 	"                  [--cpus N] [--memory SIZE] [--hugepages] [--name NAME]\n"
 	"                  [--assign BDF|IFNAME]... [--allow-unsafe-interrupts] [--stats]\n"
 	"                  [--disk PATH[,ro]]... [--net tap[:NAME][,mac=MAC][,vhost=on]]...\n"
+	"                  [--net bridge:BR[,mac=MAC][,vhost=on]]...\n"
 	"                  [--net vf:PF[,mac=MAC][,vlan=N][,spoofchk=on|off][,trust=on|off][,rate=MBPS]]...\n"
 	"                  [--viommu] [--jail-user USER | --no-jail]\n"
 	"\n"
@@ -45,6 +46,10 @@ static const char run_usage[] =
 	"                     run (sluiceN if no NAME) unless it exists; MAC defaults\n"
 	"                     to a random local one; vhost=on moves the data path into\n"
 	"                     the kernel (vhost-net). Repeatable, up to 8\n"
+	"  --net bridge:BR[,mac=MAC][,vhost=on]\n"
+	"                     the same NIC on a TAP that sluice creates (sluiceN), brings\n"
+	"                     up and adds to the existing host bridge BR; the TAP and\n"
+	"                     its bridge port go when the run ends, however it ends\n"
 	"  --net vf:PF[,mac=MAC][,vlan=N][,spoofchk=on|off][,trust=on|off][,rate=MBPS]\n"
 	"                     a VF of the SR-IOV NIC PF (interface or PCI address) that\n"
 	"                     no other sluice holds, created if PF has none, set up as\n"
@@ -147,18 +152,6 @@ static int set_opt(struct run_opts *o, int c, const char *arg)
 	}
 }
 
-/*
- * getopt_long takes any unique prefix (--mem for --memory); sluice does not, so
- * that a later option cannot change what a script's abbreviation means. @tok is
- * the argument getopt_long just read the long option @lo from.
- */
-static bool spelled_out(const char *tok, const struct option *lo)
-{
-	size_t n = strlen(lo->name);
-
-	return !strncmp(tok, "--", 2) && !strncmp(tok + 2, lo->name, n) && (!tok[2 + n] || tok[2 + n] == '=');
-}
-
 /* Options that make no sense twice (a second one would silently win). */
 static bool once_only(int c)
 {
@@ -182,7 +175,7 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 		c = getopt_long(argc, argv, "+:h", run_longopts, &li);
 		if (c == -1)
 			break;
-		if (li >= 0 && cur < argc && !spelled_out(argv[cur], &run_longopts[li]))
+		if (li >= 0 && cur < argc && !cli_spelled_out(argv[cur], &run_longopts[li]))
 			return run_opt_error("'%s': spell the option out: --%s", argv[cur], run_longopts[li].name);
 		if (c == 'h') {
 			fputs(run_usage, stdout);

@@ -191,31 +191,47 @@ static int run_opt_net_vf(struct run_opts *o, const char *arg)
 	return 0;
 }
 
-/* tap[:NAME][,mac=MAC][,vhost=on|off], or vf:PF,... */
+/* The interface name after "tap:" or "bridge:" at *@p, into @out; *@p moves past it. */
+static int net_ifname(const char **p, char *out, const char *arg, const char *what)
+{
+	const char *end = strchrnul(*p, ',');
+	size_t len = (size_t)(end - *p);
+
+	if (!ifname_ok(*p, len))
+		return run_opt_error("--net %s: '%.*s' is not %s name (1-15 characters, "
+				     "no '/', ':', '%%' or spaces)", arg, (int)len, *p, what);
+	memcpy(out, *p, len);
+	out[len] = '\0';
+	*p = end;
+	return 0;
+}
+
+/* tap[:NAME][,mac=MAC][,vhost=on|off], bridge:BR[,mac=MAC][,vhost=on|off], or vf:PF,... */
 int run_opt_net(struct run_opts *o, const char *arg)
 {
 	struct virtio_net_dev_config n = { .ifname = "" };
 	const char *p = arg, *end;
-	size_t len;
 	int err;
 
 	if (!strncmp(arg, "vf:", 3))
 		return run_opt_net_vf(o, arg);
 	if (o->nr_nets + o->nr_vfs == RUN_MAX_NETS)
 		return run_opt_error("--net %s: at most %d network devices per VM", arg, RUN_MAX_NETS);
-	if (strncmp(p, "tap", 3) || (p[3] && p[3] != ':' && p[3] != ','))
-		return run_opt_error("--net %s: the backend is a TAP device or a VF: --net tap[:NAME][,mac=MAC][,vhost=on] "
+	if (!strncmp(p, "bridge:", 7)) {
+		p += 7;
+		if (!*p || *p == ',')
+			return run_opt_error("--net %s: give the host bridge to join: --net bridge:BR "
+					     "(create one with ip link add BR type bridge)", arg);
+		if ((err = net_ifname(&p, n.bridge, arg, "a bridge")))
+			return err;
+	} else if (strncmp(p, "tap", 3) || (p[3] && p[3] != ':' && p[3] != ',')) {
+		return run_opt_error("--net %s: the backend is a TAP device, a host bridge or a VF: "
+				     "--net tap[:NAME][,mac=MAC][,vhost=on], --net bridge:BR[,mac=MAC][,vhost=on] "
 				     "or --net vf:PF[,mac=MAC]", arg);
-	p += 3;
-	if (*p == ':') {
-		end = strchrnul(++p, ',');
-		len = (size_t)(end - p);
-		if (!ifname_ok(p, len))
-			return run_opt_error("--net %s: '%.*s' is not an interface name (1-15 characters, "
-				   "no '/', ':', '%%' or spaces)", arg, (int)len, p);
-		memcpy(n.ifname, p, len);
-		n.ifname[len] = '\0';
-		p = end;
+	} else if (*(p += 3) == ':') {
+		p++;
+		if ((err = net_ifname(&p, n.ifname, arg, "an interface")))
+			return err;
 	}
 	while (*p == ',') {
 		end = strchrnul(++p, ',');

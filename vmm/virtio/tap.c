@@ -45,6 +45,34 @@ enum tap_kind tap_kind(const char *sysfs, const char *ifname)
 	return flags & IFF_TAP ? TAP_IS_TAP : TAP_IS_TUN;
 }
 
+/* net/bridge/br_sysfs_br.c: a bridge has the attribute group "bridge"; a port has "brport". */
+enum bridge_kind tap_bridge_kind(const char *sysfs, const char *ifname)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/class/net/%s", sysfs, ifname);
+	if (access(path, F_OK))
+		return BRIDGE_ABSENT;
+	snprintf(path, sizeof(path), "%s/class/net/%s/bridge", sysfs, ifname);
+	return access(path, F_OK) ? BRIDGE_NOT_BRIDGE : BRIDGE_IS_BRIDGE;
+}
+
+int tap_check_bridge(const char *bridge, const char *label)
+{
+	switch (tap_bridge_kind("/sys", bridge)) {
+	case BRIDGE_ABSENT:
+		pr_err("%s: there is no interface %s: create it (ip link add %s type bridge; "
+		       "ip link set %s up) or name an existing bridge", label, bridge, bridge, bridge);
+		return -ENODEV;
+	case BRIDGE_NOT_BRIDGE:
+		pr_err("%s: %s is a network interface but not a bridge: name a bridge "
+		       "(ip link add BR type bridge)", label, bridge);
+		return -EINVAL;
+	default:
+		return 0;
+	}
+}
+
 static int check_kind(enum tap_kind kind, const char *ifname, const char *label)
 {
 	switch (kind) {

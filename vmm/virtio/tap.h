@@ -33,6 +33,18 @@ struct tap {
 /* What @ifname is, from @sysfs ("/sys"; a directory tree in tests). */
 enum tap_kind tap_kind(const char *sysfs, const char *ifname);
 
+enum bridge_kind {
+	BRIDGE_ABSENT,		/* no interface by that name */
+	BRIDGE_IS_BRIDGE,	/* a Linux bridge: it has <sysfs>/class/net/NAME/bridge */
+	BRIDGE_NOT_BRIDGE,	/* some other interface */
+};
+
+/* What @ifname is as a bridge for sluice's TAP to join, from @sysfs ("/sys"; a tree in tests). */
+enum bridge_kind tap_bridge_kind(const char *sysfs, const char *ifname);
+
+/* No host change: @bridge is an existing bridge. 0, -ENODEV or -EINVAL with a message. */
+int tap_check_bridge(const char *bridge, const char *label);
+
 /* No host change: @ifname ("" = sluice picks) is a TAP or absent. 0 or -EINVAL with a message. */
 int tap_check(const char *ifname, const char *label);
 

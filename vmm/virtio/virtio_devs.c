@@ -61,6 +61,17 @@ void virtio_devs_drop_vmm_fds(struct virtio_devs *d)
 		virtio_blk_dev_close(&d->disk[--d->nr_disks]);
 }
 
+int virtio_devs_reopen(struct virtio_devs *d)
+{
+	unsigned i;
+	int err;
+
+	for (i = 0; i < d->nets_taken; i++)
+		if ((err = virtio_net_dev_reopen_vmm_fds(&d->net[i])))
+			return err;
+	return 0;
+}
+
 void virtio_devs_close(struct virtio_devs *d)
 {
 	while (d->nr_nets)

@@ -40,6 +40,8 @@ int virtio_devs_take(struct virtio_devs *d);
 unsigned virtio_devs_fds(const struct virtio_devs *d, int *fds);
 /* Monitor, once the VMM has its copies: close all but the TAPs (kept to give back). */
 void virtio_devs_drop_vmm_fds(struct virtio_devs *d);
+/* Monitor, after the VMM ended: open again what drop_vmm_fds closed (vhost; not disks). 0 or -errno. */
+int virtio_devs_reopen(struct virtio_devs *d);
 /* Phase 6: give back what take() changed, close what open() opened. */
 void virtio_devs_close(struct virtio_devs *d);
 

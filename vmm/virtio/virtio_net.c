@@ -10,6 +10,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_ids.h>
 
+#include "sriov/vf_netlink.h"
 #include "vmm/virtio/iov.h"
 #include "vmm/log.h"
 #include "vmm/virtio/virtio_net.h"
@@ -501,7 +502,8 @@ int virtio_net_dev_open(struct virtio_net_dev *d, const struct virtio_net_dev_co
 	snprintf(label, sizeof(d->label), "net%u", index);
 	snprintf(d->name, sizeof(d->name), "%s", label);
 	snprintf(d->ifname, sizeof(d->ifname), "%s", cfg->ifname);
-	err = tap_check(cfg->ifname, label);
+	snprintf(d->bridge, sizeof(d->bridge), "%s", cfg->bridge);
+	err = cfg->bridge[0] ? tap_check_bridge(cfg->bridge, label) : tap_check(cfg->ifname, label);
 	if (err)
 		return err;
 	if (cfg->vhost) {
@@ -535,13 +537,43 @@ err_close:
 	return err;
 }
 
+/* Bring sluice's new TAP up as a port of d->bridge. 0 or -errno with a message. */
+static int join_bridge(struct virtio_net_dev *d)
+{
+	int tap = (int)if_nametoindex(d->tap.ifname), br = (int)if_nametoindex(d->bridge), err;
+	struct sriov_nl nl;
+
+	if (!br || !tap) {
+		pr_err("%s: %s went away since sluice checked it%s", d->name, br ? "the TAP" : d->bridge,
+		       br ? "" : ": create the bridge again");
+		return -ENODEV;
+	}
+	if ((err = sriov_nl_open(&nl))) {
+		pr_err("%s: rtnetlink: %s", d->name, strerror(-err));
+		return err;
+	}
+	if ((err = sriov_nl_set_up(&nl, tap, true)))
+		pr_err("%s: bringing the TAP up: %s", d->name, strerror(-err));
+	else if ((err = sriov_nl_set_master(&nl, tap, br)))
+		pr_err("%s: adding the TAP to bridge %s: %s%s", d->name, d->bridge, strerror(-err),
+		       err == -EOPNOTSUPP ? ": it is no longer a bridge" : "");
+	sriov_nl_close(&nl);
+	return err;
+}
+
 int virtio_net_dev_take(struct virtio_net_dev *d)
 {
 	int err = tap_open(&d->tap, d->ifname, d->label);
 
 	if (err)
 		return err;
-	snprintf(d->name, sizeof(d->name), "%s (tap %s)", d->label, d->tap.ifname);
+	snprintf(d->name, sizeof(d->name), "%s (tap %s%s%s)", d->label, d->tap.ifname,
+		 d->bridge[0] ? " in " : "", d->bridge);
+	/* tap_open() created it (the name is ours): closing it removes the port too. */
+	if (d->bridge[0] && (err = join_bridge(d))) {
+		tap_close(&d->tap);
+		return err;
+	}
 	pr_info("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, %s%s", d->name, d->mac[0], d->mac[1],
 		d->mac[2], d->mac[3], d->mac[4], d->mac[5], d->tap.created ? "created" : "existing",
 		d->use_vhost ? ", vhost-net" : "");
@@ -563,6 +595,11 @@ unsigned virtio_net_dev_fds(const struct virtio_net_dev *d, int *fds)
 void virtio_net_dev_drop_vmm_fds(struct virtio_net_dev *d)
 {
 	vhost_net_close(&d->vhost);
+}
+
+int virtio_net_dev_reopen_vmm_fds(struct virtio_net_dev *d)
+{
+	return d->use_vhost && d->vhost.fd < 0 ? vhost_net_open(&d->vhost, d->label) : 0;
 }
 
 void virtio_net_dev_close(struct virtio_net_dev *d)

@@ -36,18 +36,20 @@
 #define VIRTIO_NET_FRAME_MAX	(VIRTIO_NET_HDR_LEN + 65536 + 4096)
 #define VIRTIO_NET_IOV_MAX	1024
 
-/* One NIC as the user configured it (--net tap[:NAME][,mac=MAC][,vhost=on]). */
+/* One NIC as the user configured it (--net tap[:NAME]|bridge:BR[,mac=MAC][,vhost=on]). */
 struct virtio_net_dev_config {
 	char ifname[IFNAMSIZ];		/* "" when sluice picks the name (sluiceN) */
+	char bridge[IFNAMSIZ];		/* "" or the host bridge sluice's own TAP joins */
 	bool has_mac;
 	uint8_t mac[6];
 	bool vhost;
 };
 
 struct virtio_net_dev {
-	char name[48];			/* "net0 (tap sluice0)" */
+	char name[64];			/* "net0 (tap sluice0)", "net0 (tap sluice0 in br0)" */
 	char label[16];			/* "net0" */
 	char ifname[IFNAMSIZ];		/* as configured: "" = sluice picks */
+	char bridge[IFNAMSIZ];		/* "" or the bridge the TAP joins */
 	struct tap tap;
 	bool use_vhost;
 	struct vhost_net vhost;
@@ -71,10 +73,13 @@ struct virtio_net_dev {
 
 /*
  * The host side, in the privileged monitor, in two steps:
- *   open():  no host change: check the TAP name, open /dev/vhost-net and read
- *            its features (VHOST_SET_OWNER is the VMM's, in attach()), pick the MAC;
+ *   open():  no host change: check the TAP name (or that the bridge exists and
+ *            is one), open /dev/vhost-net and read its features
+ *            (VHOST_SET_OWNER is the VMM's, in attach()), pick the MAC;
  *   take():  create the TAP, or attach to the existing one (its header size is
- *            saved and given back by close()).
+ *            saved and given back by close()); with a bridge, bring the new
+ *            TAP up and enslave it (rtnetlink). The TAP is not persistent: its
+ *            bridge port goes with it when its last fd closes, SIGKILL included.
  * 0 or -errno with a message naming "net@index"; on error nothing stays open.
  */
 int virtio_net_dev_open(struct virtio_net_dev *d, const struct virtio_net_dev_config *cfg,
@@ -82,6 +87,8 @@ int virtio_net_dev_open(struct virtio_net_dev *d, const struct virtio_net_dev_co
 int virtio_net_dev_take(struct virtio_net_dev *d);
 /* Close what the VMM alone needs once it has its copies (vhost); the TAP stays. */
 void virtio_net_dev_drop_vmm_fds(struct virtio_net_dev *d);
+/* For a new VMM on the same TAP: open vhost-net again (with vhost=on). 0 or -errno with a message. */
+int virtio_net_dev_reopen_vmm_fds(struct virtio_net_dev *d);
 void virtio_net_dev_close(struct virtio_net_dev *d);
 /* The fds the VMM inherits: up to 3 into @fds; returns how many. */
 unsigned virtio_net_dev_fds(const struct virtio_net_dev *d, int *fds);
