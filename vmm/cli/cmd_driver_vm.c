@@ -52,8 +52,9 @@ static int status(int argc, char **argv)
 	struct dirent *e;
 	bool as_json = false;
 	char path[512];
+	size_t k;
 	DIR *d;
-	int i;
+	int i, status;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -87,12 +88,12 @@ static int status(int argc, char **argv)
 	} else if (!json_array_size(all)) {
 		printf(want ? "no driver-VM supervisor serves bridge %s\n" : "no driver-VM supervisor is running\n", want);
 	}
-	json_array_foreach(all, i, o)
+	json_array_foreach(all, k, o)
 		if (!as_json)
 			print_one(o);
-	i = want && !json_array_size(all) ? SLUICE_EXIT_FAIL : SLUICE_EXIT_OK;
+	status = want && !json_array_size(all) ? SLUICE_EXIT_FAIL : SLUICE_EXIT_OK;
 	json_decref(all);
-	return i;
+	return status;
 }
 
 int cmd_driver_vm(int argc, char **argv)
