@@ -18,17 +18,16 @@ $SUP --bridge br0 --initrd /bed/driver/control.cpio --spare vf:$pfif --restart-l
 sup=$!
 wait_check both-up 900 sh -c "[ \$(sluice driver-vm status br0 | grep -c '^  dvm.* up ') = 2 ]"
 dvm_host_lease >/dev/null
-sluice run --kernel $K --initrd /bed/guest/consumer.cpio --net bridge:br0 \
-	--cmdline "console=ttyS0 panic=-1 sluice.lat=1" > /tmp/consumer.out 2>&1 &
-con=$!
-wait_check consumer-watching 900 grep -q '@@GUEST watching' /tmp/consumer.out
-grep '@@GUEST lat' /tmp/consumer.out
-# A guest with a VF of its own (igbvf, its lease from the wire), the same image.
+# A guest with a VF of its own (igbvf, its lease from the wire), the same image, first.
 sluice run --kernel $K --initrd /bed/guest/consumer.cpio --net vf:$pfif \
 	--cmdline "console=ttyS0 panic=-1 sluice.lat=1" > /tmp/direct.out 2>&1 &
 dir=$!
 wait_check direct-watching 900 grep -q '@@GUEST watching' /tmp/direct.out
 kill -TERM $dir; wait $dir
+sluice run --kernel $K --initrd /bed/guest/consumer.cpio --net bridge:br0 \
+	--cmdline "console=ttyS0 panic=-1 sluice.lat=1" > /tmp/consumer.out 2>&1 &
+con=$!
+wait_check consumer-watching 900 grep -q '@@GUEST watching' /tmp/consumer.out
 for who in consumer direct; do
 	l=$(grep '@@GUEST lat echoclock' /tmp/$who.out | head -n1)
 	echo "$who: $l"
@@ -44,6 +43,8 @@ $SUP --bridge br0 --initrd /bed/driver/control.cpio --restart-limit 50 > /tmp/su
 sup=$!
 i=0; while [ $i -lt "$N" ]; do i=$((i + 1)); fault cold$i kill 1; done
 kill -TERM $sup; wait $sup
+check consumer-ran-throughout kill -0 $con
+tail -n 5 /tmp/consumer.out
 kill -TERM $con; wait $con
 
 # The numbers: median and max of each kind over its N faults.
