@@ -42,14 +42,15 @@ outage_since() {
 # dvm_panic RESTARTS: ask the serving driver VM's control port (tests/bed/driver/control.sh)
 # to panic until the supervisor counts more than RESTARTS. The port opens after "@@DVM ready",
 # which can be well after the first ARP answer, and between two connections it is closed a
-# moment; the ask runs in the background, as the panicking end never closes its side. t0 is
-# the last ask.
+# moment. Each ask is bounded (timeout): the panicking end never closes its side, and an
+# unbounded connect would retry its SYN until the restarted driver VM answers it, and panic
+# that one too. t0 is the last ask.
 dvm_panic() {
 	local n=0
 	while [ $n -lt 40 ]; do
 		t0=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
-		(echo panic | nc 10.99.0.1 7777 >/dev/null 2>&1 &)
-		wait_for 3 sh -c "sluice driver-vm status br0 | grep -q ', restarts $(($1 + 1)),'" && return 0
+		echo panic | timeout 2 nc 10.99.0.1 7777 >/dev/null 2>&1
+		wait_for 6 sh -c "sluice driver-vm status br0 | grep -q ', restarts $(($1 + 1)),'" && return 0
 		n=$((n + 1))
 	done
 	return 1
