@@ -39,19 +39,23 @@ outage_since() {
 	echo "${g:-30}"
 }
 
-# dvm_panic RESTARTS: ask the serving driver VM's control port (tests/bed/driver/control.sh)
-# to panic until the supervisor counts more than RESTARTS. The port opens after "@@DVM ready",
-# which can be well after the first ARP answer, and between two connections it is closed a
-# moment. Each ask is bounded (timeout): the panicking end never closes its side, and an
-# unbounded connect would retry its SYN until the restarted driver VM answers it, and panic
-# that one too. t0 is the last ask.
+# dvm_panic RESTARTS: make the serving driver VM panic through its control port
+# (tests/bed/driver/control.sh) until the supervisor counts more than RESTARTS. The port
+# opens after "@@DVM ready", which can be well after the first ARP answer, and closes a
+# moment between connections: each ask waits for a "pong" first, so it connects at once and
+# leaves no connect pending that could reach the next driver VM on the same address. nc runs
+# in the background (the panicking end never closes its side). t0 is the last ask.
 dvm_panic() {
 	local n=0
-	while [ $n -lt 40 ]; do
-		t0=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
-		echo panic | timeout 2 nc 10.99.0.1 7777 >/dev/null 2>&1
-		wait_for 6 sh -c "sluice driver-vm status br0 | grep -q ', restarts $(($1 + 1)),'" && return 0
+	while [ $n -lt 20 ]; do
 		n=$((n + 1))
+		rm -f /tmp/pong
+		(echo ping | nc 10.99.0.1 7777 > /tmp/pong 2>/dev/null &)
+		wait_for 3 grep -q pong /tmp/pong || continue
+		sleep 1
+		t0=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
+		(echo panic | nc 10.99.0.1 7777 >/dev/null 2>&1 &)
+		wait_for 8 sh -c "sluice driver-vm status br0 | grep -q ', restarts $(($1 + 1)),'" && return 0
 	done
 	return 1
 }
