@@ -39,23 +39,19 @@ outage_since() {
 	echo "${g:-30}"
 }
 
-# dvm_panic RESTARTS: make the serving driver VM panic through its control port
-# (tests/bed/driver/control.sh) until the supervisor counts more than RESTARTS. The port
-# opens after "@@DVM ready", which can be well after the first ARP answer, and closes a
-# moment between connections: each ask waits for a "pong" first, so it connects at once and
-# leaves no connect pending that could reach the next driver VM on the same address. nc runs
-# in the background (the panicking end never closes its side). t0 is the last ask.
+# dvm_panic RESTARTS: ask the serving driver VM's control port (tests/bed/driver/control.sh)
+# to panic until the supervisor counts more than RESTARTS. The port opens after "@@DVM ready",
+# a little after the first ARP answer, and closes a moment between connections, so the ask
+# is repeated. It runs in the background (the panicking end never closes its side), and its
+# connect is bounded (nc -w 2): a connect left retrying could reach the restarted driver VM
+# on the same address and panic it too. t0 is the last ask.
 dvm_panic() {
 	local n=0
-	while [ $n -lt 20 ]; do
-		n=$((n + 1))
-		rm -f /tmp/pong
-		(echo ping | nc 10.99.0.1 7777 > /tmp/pong 2>/dev/null &)
-		wait_for 3 grep -q pong /tmp/pong || continue
-		sleep 1
+	while [ $n -lt 40 ]; do
 		t0=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
-		(echo panic | nc 10.99.0.1 7777 >/dev/null 2>&1 &)
-		wait_for 8 sh -c "sluice driver-vm status br0 | grep -q ', restarts $(($1 + 1)),'" && return 0
+		(echo panic | nc -w 2 10.99.0.1 7777 >/dev/null 2>&1 &)
+		wait_for 3 sh -c "sluice driver-vm status br0 | grep -q ', restarts $(($1 + 1)),'" && return 0
+		n=$((n + 1))
 	done
 	return 1
 }
