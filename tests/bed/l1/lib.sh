@@ -108,3 +108,27 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if
 
 # field NAME FILE: the value of NAME=VALUE on the last bootclock line of FILE.
 field() { sed -n "s/.*bootclock:.* $1=\([^ ]*\).*/\1/p" "$2" | tail -n 1; }
+
+# canary_start: a canary page of L1's memory above 512 MiB (tests/tools/canary), outside every
+# IOVA a 256 MiB guest may use, held through a FIFO on fd 4 until canary_stop; sets $target
+# (its physical address) and $canary_pid. Start guests in the background with 4>&-: a FIFO
+# writer left in them would keep the canary from ending.
+canary_start() {
+	rm -f /tmp/cin; mkfifo /tmp/cin
+	canary 0x20000000 < /tmp/cin > /tmp/canary &
+	canary_pid=$!
+	exec 4> /tmp/cin
+	wait_for 10 grep -q 'canary phys=' /tmp/canary
+	target=$(sed -n 's/canary phys=\(0x[0-9a-f]*\)/\1/p' /tmp/canary)
+}
+
+# canary_stop: let the canary check its page (bounded: 30 s); its status, 0 when intact.
+canary_stop() {
+	local dog st
+	exec 4>&-
+	( sleep 30; kill $canary_pid ) 2>/dev/null & dog=$!
+	wait $canary_pid; st=$?
+	kill $dog 2>/dev/null
+	cat /tmp/canary
+	return $st
+}

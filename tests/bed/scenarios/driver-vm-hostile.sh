@@ -13,13 +13,7 @@
 . /bed/dvm.sh
 ip link add br0 type bridge && ip link set br0 up
 h0=$(host)
-rm -f /tmp/cin; mkfifo /tmp/cin
-# Any page above the driver VM's 256 MiB is outside every IOVA it may use.
-canary 0x20000000 < /tmp/cin > /tmp/canary &
-cpid=$!
-exec 4> /tmp/cin
-wait_for 10 grep -q 'canary phys=' /tmp/canary
-target=$(sed -n 's/canary phys=\(0x[0-9a-f]*\)/\1/p' /tmp/canary)
+canary_start
 check canary-found test -n "$target"
 dmesg -c > /dev/null
 # 4>&-: only this shell may hold the canary's FIFO, or closing it would not end the canary.
@@ -40,11 +34,7 @@ wait_check consumer-served 600 grep -q '@@GUEST watching' /tmp/consumer.out
 check consumer-alive kill -0 $con
 check supervisor-alive kill -0 $sup
 check l1-still-runs-guests kvm-smoke
-exec 4>&-
-( sleep 30; kill $cpid ) 2>/dev/null & dog=$!
-wait $cpid; cst=$?
-kill $dog 2>/dev/null
-cat /tmp/canary
+canary_stop; cst=$?
 check canary-unchanged test "$cst" = 0
 kill -TERM $con; wait $con
 kill -TERM $sup; wait $sup; rc=$?

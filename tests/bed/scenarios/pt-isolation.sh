@@ -14,13 +14,7 @@ echo 1 > /sys/bus/pci/devices/$pf/sriov_numvfs
 vf=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn0)")
 wait_for 10 test -e /sys/bus/pci/devices/$vf/driver
 
-rm -f /tmp/cin; mkfifo /tmp/cin
-# Any page above the guest's 256 MiB is outside every IOVA the guest may use.
-canary 0x20000000 < /tmp/cin > /tmp/canary &
-cpid=$!
-exec 4> /tmp/cin
-wait_for 10 grep -q 'canary phys=' /tmp/canary
-target=$(sed -n 's/canary phys=\(0x[0-9a-f]*\)/\1/p' /tmp/canary)
+canary_start
 echo "canary at $target; guest RAM is [0, 256M)"
 dmesg -c > /dev/null
 
@@ -33,9 +27,7 @@ check dma-positive-control grep -q '@@GUEST dma-self ok' /tmp/out
 check canary-found test -n "$target"
 check dma-aimed-outside grep -q "@@GUEST dma-aimed $target" /tmp/out
 check dmar-write-fault-logged sh -c "dmesg | grep 'DMAR' | grep 'DMA Write' | grep -q 'fault addr $target'"
-exec 4>&-
-wait $cpid; cst=$?
-cat /tmp/canary
+canary_stop; cst=$?
 check canary-unchanged test "$cst" = 0
 check guest-kept-running grep -q '@@GUEST alive after the attempt' /tmp/out
 check bad-msi-written grep -q '@@GUEST msi-poked' /tmp/out
