@@ -169,7 +169,12 @@ static int slot_start(struct sup *s, struct slot *sl, bool respawn)
 	sl->pidfd = (int)syscall(SYS_pidfd_open, sl->m.vmm, 0);
 	if (sl->pidfd < 0) {
 		err = -errno;
-		pr_err("%s: pidfd of the VMM (pid %d): %s", sl->name, (int)sl->m.vmm, strerror(errno));
+		pr_err("%s: pidfd of the VMM (pid %d): %s; stopping it", sl->name, (int)sl->m.vmm,
+		       strerror(errno));
+		/* Unwatched, it must not run: the failure path only reaps VMMs it has a pidfd of. */
+		kill(sl->m.vmm, SIGKILL);
+		while (machine_reap(&sl->m) == -EAGAIN)
+			usleep(1000);
 		return err;
 	}
 	dvm_policy_started(&s->pol, sl->idx, now_ms());
@@ -300,9 +305,10 @@ static void tick(struct sup *s)
 			if ((why = dvm_policy_overdue(&s->pol, i, now)) && !slot_failed(s, sl, why, -1))
 				s->done = MACHINE_EXIT_FAIL;
 		} else if (dvm_policy_restart_due(&s->pol, i, now)) {
-			if (slot_start(s, sl, true) && !slot_failed(s, sl, DVM_FAIL_BOOT, -1))
+			if (!slot_start(s, sl, true))
+				dvm_status_write(s);
+			else if (!slot_failed(s, sl, DVM_FAIL_BOOT, -1))	/* it writes the state */
 				s->done = MACHINE_EXIT_FAIL;
-			dvm_status_write(s);
 		}
 	}
 }
