@@ -85,11 +85,12 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m);
 /*
  * Guest-programmed DMA (--viommu): nothing mapped up front. prepare reads the
  * backend's info (IOVA ranges, page sizes) and raises RLIMIT_MEMLOCK to
- * cover all of @m while the caller may still do so (iommu_memlock_reserve); then map/unmap one range
- * at a time. map: 0, -ENOMEM (out of locked memory or of DMA mappings; no
- * message, the caller reports it once) or -errno (rate-limited message).
+ * @memlock_need (iommu_memlock_need_dma) while the caller may still do so
+ * (iommu_memlock_reserve); then map/unmap one range at a time. map: 0,
+ * -ENOMEM (out of locked memory or of DMA mappings; no message, the caller
+ * reports it once) or -errno (rate-limited message).
  */
-int iommu_prepare_dma(struct iommu *io, const struct guest_mem *m);
+int iommu_prepare_dma(struct iommu *io, uint64_t memlock_need);
 int iommu_map_dma(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot);
 int iommu_unmap_dma(struct iommu *io, uint64_t iova, uint64_t size);
 
@@ -112,6 +113,14 @@ int iommu_check_ram_ranges(const struct guest_mem *m, const struct iommu_info *i
 
 /* Pure: bytes of locked memory the backend pins for @m (all guest RAM). */
 uint64_t iommu_memlock_need(const struct guest_mem *m);
+/*
+ * Pure: the most a guest can make @nr_spaces containers pin (--viommu, a
+ * container per device): type1 pins and accounts each container's mappings
+ * on their own (vfio_iommu_type1.c, vfio_lock_acct per vfio_dma), so a page
+ * mapped in two of them counts twice, and each may map all of @m. Saturates
+ * at UINT64_MAX.
+ */
+uint64_t iommu_memlock_need_dma(const struct guest_mem *m, unsigned nr_spaces);
 
 enum iommu_memlock_verdict {
 	IOMMU_MEMLOCK_OK,		/* the soft limit covers it */

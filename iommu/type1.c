@@ -125,11 +125,11 @@ int iommu_map_ram(struct iommu *io, const struct guest_mem *m)
 	return 0;
 }
 
-int iommu_prepare_dma(struct iommu *io, const struct guest_mem *m)
+int iommu_prepare_dma(struct iommu *io, uint64_t memlock_need)
 {
 	int ret = read_info(io);
 
-	return ret ? ret : iommu_memlock_reserve(iommu_memlock_need(m));
+	return ret ? ret : iommu_memlock_reserve(memlock_need);
 }
 
 int iommu_map_dma(struct iommu *io, uint64_t iova, uint64_t size, void *hva, unsigned prot)
@@ -253,6 +253,15 @@ uint64_t iommu_memlock_need(const struct guest_mem *m)
 	for (i = 0; i < m->nr_regions; i++)
 		need += m->region[i].size;
 	return need;
+}
+
+uint64_t iommu_memlock_need_dma(const struct guest_mem *m, unsigned nr_spaces)
+{
+	uint64_t one = iommu_memlock_need(m);
+
+	if (nr_spaces && one > UINT64_MAX / nr_spaces)
+		return UINT64_MAX;
+	return one * nr_spaces;
 }
 
 /* "512 MiB", or "64 KiB" when not a whole number of MiB. */

@@ -1,6 +1,7 @@
 /*
  * sluice: assigning devices to a VM and giving them back. Assignment runs
- * bind -> group + container -> guest RAM in the IOMMU -> device -> reset ->
+ * bind -> group + container (behind the virtio-iommu: one per group) ->
+ * guest RAM in the IOMMU (or, behind it, nothing yet) -> device -> reset ->
  * config view -> MSI/MSI-X -> PCI host -> INTx/request; release runs the
  * same steps backwards, and the bindings go back last, once no VFIO fd is
  * open.
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +61,12 @@ int vfio_resolve(const char *sysfs, const char *spec, char bdf[16])
 
 /* Endpoint, group viable for this set, no holder: the check `sluice devices` shows too. */
 static int check_one(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
-		     unsigned i)
+		     unsigned i, int *group)
 {
 	const char *list[VFIO_MAX_DEVS];
 	char why[HOSTPCI_WHY_LEN];
 	unsigned j;
-	int group, rc;
+	int rc;
 
 	for (j = 0; j < i; j++)
 		if (!strcmp(bdfs[j], bdfs[i])) {
@@ -73,15 +75,35 @@ static int check_one(const char *sysfs, const char *rundir, char (*bdfs)[16], un
 		}
 	for (j = 0; j < n; j++)
 		list[j] = bdfs[j];
-	rc = hostpci_check_assignable(sysfs, rundir, bdfs[i], list, n, &group, why, sizeof(why));
+	rc = hostpci_check_assignable(sysfs, rundir, bdfs[i], list, n, group, why, sizeof(why));
 	if (rc)
 		pr_err("%s", why);
 	return rc;
 }
 
-int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
-	       uint64_t mem_size, bool allow_unsafe)
+int vfio_viommu_check_groups(char (*bdfs)[16], const int *groups, unsigned n, char *why,
+			     size_t whylen)
 {
+	unsigned i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (groups[i] >= 0 && groups[i] == groups[j]) {
+				snprintf(why, whylen, "--viommu: %s and %s are both in IOMMU group %d, "
+					 "and the guest may give them different domains, which one "
+					 "host group cannot hold: put only one of them behind the "
+					 "virtio-iommu, or assign them without --viommu", bdfs[i],
+					 bdfs[j], groups[i]);
+				return -EINVAL;
+			}
+	return 0;
+}
+
+int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
+	       uint64_t mem_size, bool allow_unsafe, bool viommu)
+{
+	char why[HOSTPCI_WHY_LEN];
+	int groups[VFIO_MAX_DEVS] = { 0 };
 	unsigned i;
 	int err;
 
@@ -90,9 +112,14 @@ int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned
 		return -E2BIG;
 	}
 	for (i = 0; i < n; i++)
-		if ((err = check_one(sysfs, rundir, bdfs, n, i)))
+		if ((err = check_one(sysfs, rundir, bdfs, n, i, &groups[i])))
 			return err;
-	return n ? vfio_check_host(mem_size, allow_unsafe) : 0;
+	if (viommu && (err = vfio_viommu_check_groups(bdfs, groups, n, why, sizeof(why)))) {
+		pr_err("%s", why);
+		return err;
+	}
+	/* Behind the virtio-iommu each device has a container, and each may pin all RAM. */
+	return n ? vfio_check_host(viommu ? n * mem_size : mem_size, allow_unsafe) : 0;
 }
 
 int vfio_check_host(uint64_t mem_size, bool allow_unsafe)
@@ -125,9 +152,16 @@ static int open_group_node(int group)
 	return err;
 }
 
+/* The container a group is in: its own behind the virtio-iommu, else the VM's one. */
+static struct iommu *group_iommu(struct passthrough *pt, struct vfio_group_ref *g)
+{
+	return pt->viommu ? &g->iommu : &pt->iommu;
+}
+
 static int group_get(struct passthrough *pt, int group)
 {
 	struct vfio_group_ref *g;
+	struct iommu *io;
 	unsigned i;
 	int fd, err;
 
@@ -136,35 +170,55 @@ static int group_get(struct passthrough *pt, int group)
 			pt->groups[i].users++;
 			return pt->groups[i].fd;
 		}
-	if (pt->iommu.fd < 0 && (err = iommu_open(&pt->iommu, &iommu_type1_ops)))
+	g = &pt->groups[pt->nr_groups];
+	*g = (struct vfio_group_ref){ .id = group, .fd = -1, .users = 1, .iommu.fd = -1 };
+	io = group_iommu(pt, g);
+	if (io->fd < 0 && (err = iommu_open(io, &iommu_type1_ops)))
 		return err;
 	fd = open_group_node(group);
-	err = fd < 0 ? fd : iommu_attach_group(&pt->iommu, group, fd);
+	err = fd < 0 ? fd : iommu_attach_group(io, group, fd);
 	if (err) {
 		if (fd >= 0)
 			close(fd);
-		if (!pt->nr_groups)
-			iommu_close(&pt->iommu);	/* opened for this group alone */
+		if (!io->nr_groups)
+			iommu_close(io);	/* opened for this group alone */
 		return err;
 	}
-	g = &pt->groups[pt->nr_groups++];
-	*g = (struct vfio_group_ref){ .id = group, .fd = fd, .users = 1 };
+	g->fd = fd;
+	pt->nr_groups++;
 	return fd;
 }
 
 static void group_put(struct passthrough *pt, int group)
 {
+	struct vfio_group_ref *g;
+	struct iommu *io;
 	unsigned i;
 
-	for (i = 0; i < pt->nr_groups; i++)
-		if (pt->groups[i].id == group && --pt->groups[i].users == 0) {
-			iommu_detach_group(&pt->iommu, group, pt->groups[i].fd);
-			close(pt->groups[i].fd);
-			pt->groups[i] = pt->groups[--pt->nr_groups];
-			break;
-		}
-	if (!pt->nr_groups)
-		iommu_close(&pt->iommu);
+	for (i = 0; i < pt->nr_groups; i++) {
+		g = &pt->groups[i];
+		if (g->id != group || --g->users)
+			continue;
+		io = group_iommu(pt, g);
+		iommu_detach_group(io, group, g->fd);
+		close(g->fd);
+		if (!io->nr_groups)
+			iommu_close(io);
+		*g = pt->groups[--pt->nr_groups];
+		break;
+	}
+}
+
+struct iommu *passthrough_dev_iommu(struct passthrough *pt, unsigned i)
+{
+	unsigned k;
+
+	if (i >= pt->nr_devs)
+		return NULL;
+	for (k = 0; k < pt->nr_groups; k++)
+		if (pt->groups[k].id == pt->devs[i]->group)
+			return group_iommu(pt, &pt->groups[k]);
+	return NULL;
 }
 
 static int read_config_view(struct vfio_dev *d)
@@ -248,8 +302,11 @@ unsigned passthrough_fds(const struct passthrough *pt, int *fds)
 
 	if (pt->iommu.fd >= 0)
 		fds[n++] = pt->iommu.fd;
-	for (i = 0; i < pt->nr_groups; i++)
+	for (i = 0; i < pt->nr_groups; i++) {
+		if (pt->groups[i].iommu.fd >= 0)
+			fds[n++] = pt->groups[i].iommu.fd;
 		fds[n++] = pt->groups[i].fd;
+	}
 	for (i = 0; i < pt->nr_devs; i++)
 		fds[n++] = pt->devs[i]->fd;
 	return n;
@@ -269,8 +326,12 @@ void passthrough_drop_fds(struct passthrough *pt)
 		pt->devs[i]->fd = -1;
 		pt->devs[i]->group_fd = -1;
 	}
-	for (i = 0; i < pt->nr_groups; i++)
+	for (i = 0; i < pt->nr_groups; i++) {
 		close(pt->groups[i].fd);
+		if (pt->groups[i].iommu.fd >= 0)
+			close(pt->groups[i].iommu.fd);
+		pt->groups[i].iommu.fd = -1;
+	}
 	pt->nr_groups = 0;
 	if (pt->iommu.fd >= 0)
 		close(pt->iommu.fd);
@@ -339,6 +400,23 @@ static int dev_attach(struct passthrough *pt, struct vfio_dev *d)
 	return vfio_irq_start(d);
 }
 
+/*
+ * --viommu: each container's info, and RLIMIT_MEMLOCK for the worst the guest
+ * may ask: type1 pins and accounts per container, so a page mapped in two
+ * containers counts twice; each container may map all of RAM.
+ */
+static int prepare_dma(struct passthrough *pt, const struct guest_mem *m)
+{
+	uint64_t need = iommu_memlock_need_dma(m, pt->nr_groups);
+	unsigned i;
+	int err;
+
+	for (i = 0; i < pt->nr_groups; i++)
+		if ((err = iommu_prepare_dma(&pt->groups[i].iommu, need)))
+			return err;
+	return 0;
+}
+
 int passthrough_attach(struct passthrough *pt, struct vm *vm)
 {
 	int err;
@@ -346,7 +424,7 @@ int passthrough_attach(struct passthrough *pt, struct vm *vm)
 	pt->vm = vm;
 	if (!pt->nr_devs)
 		return 0;
-	err = pt->viommu ? iommu_prepare_dma(&pt->iommu, &vm->mem) : iommu_map_ram(&pt->iommu, &vm->mem);
+	err = pt->viommu ? prepare_dma(pt, &vm->mem) : iommu_map_ram(&pt->iommu, &vm->mem);
 	if (err)
 		return err;
 	for (; pt->nr_attached < pt->nr_devs; pt->nr_attached++) {

@@ -2,7 +2,9 @@
  * sluice: PCI passthrough through VFIO (Documentation/driver-api/vfio.rst).
  *
  * A struct passthrough belongs to one VM and holds the IOMMU context (one
- * container, all guest RAM mapped IOVA = GPA) and the assigned devices. Per
+ * container, all guest RAM mapped IOVA = GPA; behind the guest's
+ * virtio-iommu, a container per IOMMU group, each an IOVA space the guest
+ * maps) and the assigned devices. Per
  * device: bind to vfio-pci (vfio/bind.c, recorded first), open its group
  * and attach it, open the device, read its regions, reset it, build the
  * guest's view of its config space (vfio/config.c), take over MSI/MSI-X
@@ -107,6 +109,7 @@ struct vfio_dev {
 struct vfio_group_ref {
 	int id, fd;
 	unsigned users;
+	struct iommu iommu;		/* pt->viommu: the group's own container, else fd -1 */
 };
 
 struct passthrough {
@@ -115,7 +118,12 @@ struct passthrough {
 	const char *sysfs;		/* "/sys" (tests could point elsewhere) */
 	const char *rundir;		/* BIND_RUNDIR */
 	struct iommu iommu;		/* open while fd >= 0; RAM mapped while nr_mapped */
-	bool viommu;			/* behind the guest's virtio-iommu: no RAM mapped up front */
+	/*
+	 * Behind the guest's virtio-iommu: no RAM mapped up front, and each group
+	 * in a container of its own (groups[].iommu; pt->iommu stays closed), as
+	 * the guest gives each endpoint a domain, i.e. an IOVA space, of its own.
+	 */
+	bool viommu;
 	unsigned nr_groups;
 	struct vfio_group_ref groups[VFIO_MAX_DEVS];
 	unsigned nr_devs;		/* opened by the monitor */
@@ -123,7 +131,8 @@ struct passthrough {
 	struct vfio_dev *devs[VFIO_MAX_DEVS];
 };
 
-#define PASSTHROUGH_MAX_FDS	(1 + 2 * VFIO_MAX_DEVS)	/* container, groups, devices */
+/* Containers (one, or with viommu one per group), groups, devices. */
+#define PASSTHROUGH_MAX_FDS	(3 * VFIO_MAX_DEVS)
 
 /*
  * Resolve what the user typed (--assign): a BDF ("0000:01:10.0", "01:10.0")
@@ -136,12 +145,22 @@ int vfio_resolve(const char *sysfs, const char *spec, char bdf[16]);
  * Everything that can refuse an assignment before the host is touched: the
  * devices exist and are endpoints, their groups are viable for this set,
  * the host remaps interrupts (or @allow_unsafe), RLIMIT_MEMLOCK covers
- * @mem_size of guest RAM, and no other sluice holds them. 0 or -errno with messages.
+ * @mem_size of guest RAM (@viommu: in each of the n containers), and no other
+ * sluice holds them; with @viommu, no two of them share an IOMMU group
+ * (vfio_viommu_check_groups). 0 or -errno with messages.
  */
 int vfio_check(const char *sysfs, const char *rundir, char (*bdfs)[16], unsigned n,
-	       uint64_t mem_size, bool allow_unsafe);
+	       uint64_t mem_size, bool allow_unsafe, bool viommu);
 /* Its host half alone, for devices not known yet (a VF picked in phase 3): IR and memlock. */
 int vfio_check_host(uint64_t mem_size, bool allow_unsafe);
+/*
+ * Pure: behind the virtio-iommu every device needs a container of its own,
+ * which a host IOMMU group cannot split: 0, or -EINVAL when @bdfs[i] and
+ * @bdfs[j] share group @groups[i] == @groups[j], with @why naming both and
+ * the group and saying what to do.
+ */
+int vfio_viommu_check_groups(char (*bdfs)[16], const int *groups, unsigned n, char *why,
+			     size_t whylen);
 
 /*
  * Passthrough is split by privilege. The monitor (root) takes the host side:
@@ -162,11 +181,14 @@ void passthrough_drop_fds(struct passthrough *pt);
 int passthrough_reopen(struct passthrough *pt);
 void passthrough_give_back(struct passthrough *pt);
 /*
- * VMM: RAM into the IOMMU (IOVA = GPA), or with pt->viommu only the IOMMU's
- * info and the memlock limit (iommu_prepare_dma: the guest maps), then each
- * device on @vm's PCI bus; all or nothing.
+ * VMM: RAM into the IOMMU (IOVA = GPA), or with pt->viommu only each
+ * container's info and the memlock limit for all of them
+ * (iommu_prepare_dma: the guest maps), then each device on @vm's PCI bus;
+ * all or nothing.
  */
 int passthrough_attach(struct passthrough *pt, struct vm *vm);
+/* The container pt->devs[@i]'s DMA goes through (its group's with pt->viommu), or NULL. */
+struct iommu *passthrough_dev_iommu(struct passthrough *pt, unsigned i);
 /* VMM, vCPUs stopped: each device off the bus and reset, RAM out of the IOMMU. */
 void passthrough_detach(struct passthrough *pt);
 

@@ -169,9 +169,11 @@ static int check_assign(struct machine *m)
 		if ((err = sriov_vf_check("/sys", BIND_RUNDIR, &c->vf[i])))
 			return err;
 	err = vfio_check("/sys", BIND_RUNDIR, m->bdf, c->nr_assign, c->memory,
-			 c->allow_unsafe_interrupts);
+			 c->allow_unsafe_interrupts, c->viommu);
+	/* Behind the virtio-iommu each device has a container, and each may pin all RAM. */
 	if (!err && c->nr_vfs && !c->nr_assign)
-		err = vfio_check_host(c->memory, c->allow_unsafe_interrupts);
+		err = vfio_check_host(c->viommu ? c->nr_vfs * c->memory : c->memory,
+				      c->allow_unsafe_interrupts);
 	return err;
 }
 
@@ -202,7 +204,7 @@ static int claim_vfs(struct machine *m)
 		set_bdf(m->bdf[c->nr_assign + m->nr_claimed], m->vf[m->nr_claimed].bdf);
 	}
 	if (c->nr_vfs && vfio_check("/sys", BIND_RUNDIR, m->bdf, c->nr_assign + c->nr_vfs, c->memory,
-				    c->allow_unsafe_interrupts))
+				    c->allow_unsafe_interrupts, c->viommu))
 		return MACHINE_EXIT_USAGE;
 	return 0;
 }

@@ -76,7 +76,7 @@ struct machine_config {
 	struct vf_request vf[MACHINE_MAX_VFS];	/* --net vf:PF,...: a VF of PF, assigned */
 	unsigned nr_vfs;
 	bool allow_unsafe_interrupts;
-	bool viommu;				/* the assigned device behind a virtio-iommu */
+	bool viommu;				/* the assigned devices behind a virtio-iommu */
 	struct virtio_devs_config dev;
 	struct jail_config jail;
 	struct machine_console console;

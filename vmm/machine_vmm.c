@@ -49,10 +49,11 @@ static int load_acpi(struct vm *vm, struct machine *m)
 	return err;
 }
 
-/* --viommu: the assigned device behind a virtio-iommu whose MAPs go to its VFIO container. */
+/* --viommu: the assigned devices behind a virtio-iommu whose MAPs go to each one's VFIO container. */
 static int attach_viommu(struct vm *vm, struct machine *m)
 {
 	struct passthrough *pt = &m->pt;
+	const struct iommu_info *info[VFIO_MAX_DEVS];
 	struct viommu_params p;
 	uint16_t bdf[VIOMMU_BACKEND_MAX_DEVS];
 	char why[256];
@@ -63,15 +64,17 @@ static int attach_viommu(struct vm *vm, struct machine *m)
 		return 0;
 	for (i = 0; i < pt->nr_attached && i < VIOMMU_BACKEND_MAX_DEVS; i++)
 		bdf[i] = (uint16_t)(pt->devs[i]->pci.slot << 3);
-	err = viommu_vfio_params(&pt->iommu.info, bdf, pt->nr_attached, &p, why, sizeof(why));
+	for (i = 0; i < pt->nr_groups; i++)
+		info[i] = &pt->groups[i].iommu.info;
+	err = viommu_vfio_params(info, pt->nr_groups, bdf, pt->nr_attached, &p, why, sizeof(why));
 	if (err) {
 		pr_err("%s: %s", vm->name, why);
 		return err;
 	}
 	err = viommu_dev_attach(&m->viommu, vm, &p, &viommu_vfio_ops, pt);
-	if (!err)
-		pr_info("%s: %s behind the virtio-iommu at %s", vm->name, pt->devs[0]->pci.bdf,
-			m->viommu.vp->pci.bdf);
+	for (i = 0; !err && i < pt->nr_attached; i++)
+		pr_info("%s: %s behind the virtio-iommu at %s (a VFIO container of its own)", vm->name,
+			pt->devs[i]->pci.bdf, m->viommu.vp->pci.bdf);
 	return err;
 }
 

@@ -102,6 +102,23 @@ static void viommu_one_device(void **state)
 	assert_int_equal(o.nr_vfs, 1);
 }
 
+/* Several devices, each in a container of its own: --assign and --net vf: mixed, and 8 of them. */
+static void viommu_several_devices(void **state)
+{
+	struct run_opts o;
+
+	(void)state;
+	assert_int_equal(parse(ARGS("--kernel", "bz", "--viommu", "--assign", "a0", "--net", "vf:eth0"), &o), 0);
+	assert_true(o.viommu);
+	assert_int_equal(o.nr_assign + o.nr_vfs, 2);
+	assert_int_equal(parse(ARGS("--kernel", "bz", "--viommu", "--net", "vf:eth0", "--net", "vf:eth0"), &o), 0);
+	assert_int_equal(o.nr_vfs, 2);
+	assert_int_equal(parse(ARGS("--kernel", "bz", "--viommu", "--assign", "a0", "--assign", "a1",
+				    "--assign", "a2", "--assign", "a3", "--assign", "a4", "--assign", "a5",
+				    "--assign", "a6", "--assign", "a7"), &o), 0);
+	assert_int_equal(o.nr_assign, 8);
+}
+
 static void every_flag(void **state)
 {
 	struct run_opts o;
@@ -214,10 +231,9 @@ static const struct refusal refusals[] = {
 	{ "cpus twice", ARGS("--kernel", "bz", "--cpus", "1", "--cpus", "2"), "--cpus given twice" },
 	{ "name twice", ARGS("--kernel", "bz", "--name", "a", "--name", "b"), "--name given twice" },
 	{ "viommu, no device", ARGS("--kernel", "bz", "--viommu"),
-	  "--viommu puts exactly one device behind the virtio-iommu, 0 given" },
-	{ "viommu, two devices", ARGS("--kernel", "bz", "--viommu", "--assign", "a0", "--net", "vf:eth0"),
-	  "--viommu puts exactly one device behind the virtio-iommu, 2 given" },
-	{ "viommu, a disk is no device", ARGS("--kernel", "bz", "--viommu", "--disk", "/img"), "0 given" },
+	  "--viommu puts the assigned devices behind a virtio-iommu, and none is given" },
+	{ "viommu, a disk is no device", ARGS("--kernel", "bz", "--viommu", "--disk", "/img"),
+	  "none is given: add --assign or --net vf:" },
 };
 
 static void refused(void **state)
@@ -259,6 +275,7 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(every_flag),
 		cmocka_unit_test(viommu_one_device),
+		cmocka_unit_test(viommu_several_devices),
 		cmocka_unit_test(accepted_edges),
 		cmocka_unit_test(help),
 		cmocka_unit_test(refused),

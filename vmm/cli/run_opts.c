@@ -56,9 +56,11 @@ static const char run_usage[] =
 	"                     asked (MAC defaults to a random local one) and assigned as\n"
 	"                     --assign does; every VF setting, the PF's link and its VF\n"
 	"                     count are given back when the run ends\n"
-	"  --viommu           put the assigned device (--assign or --net vf:, exactly\n"
-	"                     one) behind a virtio-iommu: the guest maps its DMA (for\n"
-	"                     vfio-pci and DPDK in the guest); no RAM is pinned up front\n"
+	"  --viommu           put the assigned devices (--assign, --net vf:; at least\n"
+	"                     one) behind a virtio-iommu: the guest maps their DMA (for\n"
+	"                     vfio-pci and DPDK in the guest); no RAM is pinned up\n"
+	"                     front. Each device gets a VFIO container of its own, so\n"
+	"                     two devices in one host IOMMU group are refused\n"
 	"  --jail-user USER   the unprivileged user the VMM runs as (default: the\n"
 	"                     system user 'sluice' if it exists, else 'nobody')\n"
 	"  --no-jail          run the VMM without its jail (namespaces, empty root,\n"
@@ -204,9 +206,8 @@ int run_parse_opts(int argc, char **argv, struct run_opts *o)
 		return run_opt_error("--jail-user and --no-jail contradict each other: give one");
 	if (o->hugepages && (o->memory & ((2ull << 20) - 1)))
 		return run_opt_error("--memory must be a multiple of 2M with --hugepages");
-	/* One VFIO container, one IOVA space, while the guest gives each device a domain. */
-	if (o->viommu && o->nr_assign + o->nr_vfs != 1)
-		return run_opt_error("--viommu puts exactly one device behind the virtio-iommu, "
-				     "%u given: give one --assign or --net vf:", o->nr_assign + o->nr_vfs);
+	if (o->viommu && o->nr_assign + o->nr_vfs == 0)
+		return run_opt_error("--viommu puts the assigned devices behind a virtio-iommu, and "
+				     "none is given: add --assign or --net vf:");
 	return 0;
 }
