@@ -335,6 +335,26 @@ static void memlock_need_is_all_ram(void **state)
 }
 
 /*
+ * --viommu, a container per device: type1 pins and counts each container's
+ * mappings on its own, so the worst a guest can ask is all RAM in every one.
+ */
+static void memlock_need_dma_per_container(void **state)
+{
+	struct guest_mem m, huge = { .nr_regions = 1, .region = { { .size = 1ull << 62 } } };
+
+	(void)state;
+	guest_mem_layout(&m, FAKE_HVA, 6 * GiB);
+	assert_int_equal(iommu_memlock_need_dma(&m, 1), 6 * GiB);
+	assert_int_equal(iommu_memlock_need_dma(&m, 2), 12 * GiB);
+	assert_int_equal(iommu_memlock_need_dma(&m, 8), 48 * GiB);
+	assert_int_equal(iommu_memlock_need_dma(&m, 0), 0);
+	/* Saturates rather than wraps: the limit asked is then "unlimited" (RLIM_INFINITY). */
+	assert_int_equal(iommu_memlock_need_dma(&huge, 3), 3ull << 62);
+	assert_true(iommu_memlock_need_dma(&huge, 4) == UINT64_MAX);
+	assert_true(iommu_memlock_need_dma(&huge, 8) == UINT64_MAX);
+}
+
+/*
  * --viommu: the jailed VMM maps without CAP_IPC_LOCK, so the soft limit itself
  * must cover guest RAM: raised to the hard one, the hard one to the need if lower.
  */
@@ -400,6 +420,7 @@ int main(void)
 		cmocka_unit_test(ram_over_reserved_low_range),
 		cmocka_unit_test(ram_beyond_address_width),
 		cmocka_unit_test(memlock_need_is_all_ram),
+		cmocka_unit_test(memlock_need_dma_per_container),
 		cmocka_unit_test(memlock_plan),
 		cmocka_unit_test(memlock_plan_dropped),
 	};
