@@ -33,6 +33,7 @@ static int load_acpi(struct vm *vm, struct machine *m)
 	const struct machine_config *c = m->cfg;
 	struct acpi_config acfg = acpi_config_for(c->cpus, c->memory);
 	void *acpi = guest_mem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_SIZE);
+	unsigned i;
 	int err;
 
 	if (!acpi)
@@ -40,8 +41,9 @@ static int load_acpi(struct vm *vm, struct machine *m)
 	if (m->viommu.vp) {
 		acfg.viot.iommu_bdf = viommu_dev_bdf(&m->viommu);
 		acfg.viot.nr_endpoints = m->viommu.v.p.nr_endpoints;
-		memcpy(acfg.viot.endpoint_bdf, m->viommu.v.p.endpoint,
-		       sizeof(acfg.viot.endpoint_bdf[0]) * acfg.viot.nr_endpoints);
+		/* Endpoint IDs are 32-bit, VIOT BDFs 16-bit: one by one, not memcpy. */
+		for (i = 0; i < acfg.viot.nr_endpoints; i++)
+			acfg.viot.endpoint_bdf[i] = (uint16_t)m->viommu.v.p.endpoint[i];
 	}
 	err = acpi_build(acpi, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &acfg, NULL);
 	if (err)
