@@ -108,16 +108,24 @@ static void refusals(void **state)
 	assert_non_null(strstr(err, "reserved IOVA ranges"));
 }
 
+/* Two devices, a container each: @a's and @b's. */
+static int params2(const struct iommu_info *a, const struct iommu_info *b, struct viommu_params *p,
+		   char *err, size_t errlen)
+{
+	const struct iommu_info *info[] = { a, b };
+	const uint16_t bdf[] = { 0x18, 0x20 };
+
+	return viommu_vfio_params(info, 2, bdf, 2, p, err, errlen);
+}
+
 /* Two VT-d containers as the bed has them (a VF each): the same answer as for one, two endpoints. */
 static void two_alike(void **state)
 {
-	const struct iommu_info *info[] = { &vtd, &vtd };
-	const uint16_t bdf[] = { 0x18, 0x20 };
 	struct viommu_params p;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(viommu_vfio_params(info, 2, bdf, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(params2(&vtd, &vtd, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.nr_endpoints, 2);
 	assert_int_equal(p.endpoint[0], 0x18);
 	assert_int_equal(p.endpoint[1], 0x20);
@@ -170,13 +178,11 @@ static void pieces(void **state)
 	const struct iommu_info b = {
 		.have_ranges = true, .nr_ranges = 1, .range = { { 0x20000000, 0x9fffffff } },
 	};
-	const struct iommu_info *info[] = { &a, &b };
-	const uint16_t bdf[] = { 0x18, 0x20 };
 	struct viommu_params p;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(viommu_vfio_params(info, 2, bdf, 2, &p, err, sizeof(err)), 0);
+	assert_int_equal(params2(&a, &b, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.input_start, 0x20000000);
 	assert_int_equal(p.input_end, 0x9fffffff);
 	assert_int_equal(p.nr_resv, 2);
@@ -191,13 +197,11 @@ static void nothing_in_common(void **state)
 	const struct iommu_info high = {
 		.have_ranges = true, .nr_ranges = 1, .range = { { 0x100000, 0xffffffff } },
 	};
-	const struct iommu_info *info[] = { &low, &high };
-	const uint16_t bdf[] = { 0x18, 0x20 };
 	struct viommu_params p;
 	char err[256];
 
 	(void)state;
-	assert_int_equal(viommu_vfio_params(info, 2, bdf, 2, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(params2(&low, &high, &p, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "no address in common"));
 }
 
