@@ -88,7 +88,7 @@ nb_setup() {
 	ip link set $NB_TAP up
 	ip-full neigh replace 10.0.5.2 lladdr $NB_GUEST_MAC_TAP dev $NB_TAP nud permanent || return 1
 	NB_TAP_MAC=$(cat /sys/class/net/$NB_TAP/address)
-	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
 	nb_far_kernel && nb_far_dpdk
 }
 

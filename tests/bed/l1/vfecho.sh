@@ -17,7 +17,7 @@ vfe_setup() {
 	VFE_PFIF=$(bed_pf_netdev "$VFE_PF")
 	ip link set "$VFE_PFIF" up
 	ip addr add 10.88.0.1/24 dev "$VFE_PFIF"
-	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
 }
 
 # vfe_start OUT ECHO SECS [RUN OPTION...]: boot the guest in the background
@@ -41,6 +41,10 @@ vfe_ready() { [ "$1" = dpdk ] && echo '@@GUEST testpmd-started' || echo '@@GUEST
 # guest's first answer; 90 when none came.
 vfe_first_reply() {
 	local k=0
-	while [ $k -lt 90 ] && ! ping -c 1 -W 1 $VFE_GUEST >/dev/null 2>&1; do k=$((k + 1)); done
+	while [ $k -lt 90 ] && ! ping -c 1 -W 1 $VFE_GUEST >/dev/null 2>&1; do
+		# A guest whose sluice has ended will not answer: no more tries.
+		kill -0 "$VFE_MON" 2>/dev/null || { k=90; break; }
+		k=$((k + 1))
+	done
 	echo $k
 }

@@ -18,7 +18,9 @@ exits() { cat /sys/kernel/debug/kvm/exits 2>/dev/null; }	# all live VMs: here, o
 
 vfe_start /tmp/out dpdk 90 --viommu
 mon=$VFE_MON
-wait_check guest-testpmd-started 240 seen "$(vfe_ready dpdk)"
+# Until testpmd runs or the guest has ended (then there is nothing to wait for).
+wait_for 240 sh -c "grep -q '$(vfe_ready dpdk)' /tmp/out || ! kill -0 $mon"
+check guest-testpmd-started seen "$(vfe_ready dpdk)"
 check guest-hugepages grep -Eq '@@GUEST hugepages (6[4-9]|[7-9][0-9]|[1-9][0-9][0-9])' /tmp/out
 check guest-vf-on-vfio-pci grep -Eq '@@GUEST driver [0-9a-f:.]+ vfio-pci' /tmp/out
 check guest-vfio-group seen '@@GUEST vfio-group'
