@@ -71,6 +71,10 @@ wait_for() {
 	return 1
 }
 
+# differ A B: both are set and not equal (an empty side, a lookup that found
+# nothing, is not a different value).
+differ() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]; }
+
 # wait_check NAME SECONDS CMD...: a check that CMD succeeds within SECONDS;
 # its status is the verdict, so a step can also be skipped on expiry.
 wait_check() {

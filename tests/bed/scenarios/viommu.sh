@@ -26,7 +26,7 @@ vf1=$(basename "$(readlink /sys/bus/pci/devices/$pf/virtfn1)")
 wait_for 10 test -e /sys/bus/pci/devices/$vf0/driver -a -e /sys/bus/pci/devices/$vf1/driver
 drv0=$(bed_driver $vf0); drv1=$(bed_driver $vf1)
 check vf-starts-on-igbvf test "$drv0" = igbvf -a "$drv1" = igbvf
-check vfs-in-two-host-groups test "$(bed_group $vf0)" != "$(bed_group $vf1)"
+check vfs-in-two-host-groups differ "$(bed_group $vf0)" "$(bed_group $vf1)"
 faults0=$(dmesg | grep -c 'DMAR:.*[Ff]ault')
 
 seen() { grep -q "$1" /tmp/out; }
